@@ -1,0 +1,1 @@
+"""The GraphQL API: per-domain parts assembled into one schema in schema.py."""

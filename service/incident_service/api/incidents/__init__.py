@@ -1,0 +1,1 @@
+"""GraphQL side of incidents: types, inputs, queries, mutations."""

@@ -1,0 +1,213 @@
+"""GraphQL inputs of incident queries and mutations, and their domain translation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from incident_service.api.common import (
+    Impact,
+    IncidentCategory,
+    IncidentRole,
+    IncidentStatus,
+    LinkKind,
+    Priority,
+    Urgency,
+    Visibility,
+)
+from incident_service.domain import enums
+from incident_service.domain.errors import validation
+from incident_service.domain.incident import Declaration, Update
+from incident_service.store.incidents import IncidentQuery, parse_id
+
+
+@strawberry.enum(description="Order of the incident list.")
+class IncidentOrder(Enum):
+    NEWEST_FIRST = "NEWEST_FIRST"
+    OLDEST_FIRST = "OLDEST_FIRST"
+    PRIORITY = "PRIORITY"
+
+
+@strawberry.input(description="Filter for the incident list; all given conditions must hold.")
+class IncidentFilter:
+    status: list[IncidentStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+    priority: list[Priority] | None = strawberry.field(
+        default=None, description="Any of these priorities."
+    )
+    category: IncidentCategory | None = strawberry.field(default=None, description="This category.")
+    service_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Affecting this service."
+    )
+    label: str | None = strawberry.field(default=None, description="Carrying this label.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive text the title contains (matched literally)."
+    )
+    open_only: bool = strawberry.field(
+        default=False, description="Only incidents not yet RESOLVED or CLOSED."
+    )
+    declared_after: datetime | None = strawberry.field(
+        default=None, description="Declared at or after this time."
+    )
+    declared_before: datetime | None = strawberry.field(
+        default=None, description="Declared before this time."
+    )
+
+    def to_query(self) -> IncidentQuery:
+        if self.search is not None and len(self.search) > 200:
+            raise validation("search", "search must be at most 200 characters")
+        if self.label is not None and len(self.label) > 64:
+            raise validation("label", "label must be at most 64 characters")
+        return IncidentQuery(
+            statuses=tuple(self.status or ()),
+            priorities=tuple(self.priority or ()),
+            category=self.category,
+            service_id=parse_id(self.service_id, "serviceId") if self.service_id else None,
+            label=self.label,
+            search=self.search,
+            open_only=self.open_only,
+            declared_after=self.declared_after,
+            declared_before=self.declared_before,
+        )
+
+
+@strawberry.input(description="Declare a new incident; it starts TRIGGERED.")
+class DeclareIncidentInput:
+    title: str = strawberry.field(description="Short summary, 1..200 characters.")
+    description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
+    category: IncidentCategory = strawberry.field(
+        default=enums.IncidentCategory.OTHER, description="Kind of incident."
+    )
+    impact: Impact = strawberry.field(default=enums.Impact.MEDIUM, description="Business impact.")
+    urgency: Urgency = strawberry.field(default=enums.Urgency.MEDIUM, description="Urgency.")
+    service_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Affected services."
+    )
+    labels: list[str] = strawberry.field(default_factory=list, description="Free-form labels.")
+    visibility: Visibility = strawberry.field(
+        default=enums.Visibility.INTERNAL,
+        description="PUBLIC shows the incident on the status page at once; INTERNAL (default) "
+        "keeps it off until a PUBLIC update is posted.",
+    )
+    impact_started_at: datetime | None = strawberry.field(
+        default=None, description="When the impact began, if earlier than now."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retries with the same key return the same incident instead of a duplicate.",
+    )
+
+    def to_domain(self) -> Declaration:
+        if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 200:
+            raise validation("idempotencyKey", "idempotencyKey must be 1..200 characters")
+        return Declaration(
+            title=self.title,
+            description=self.description,
+            category=self.category,
+            impact=self.impact,
+            urgency=self.urgency,
+            service_ids=[parse_id(s, "serviceIds") for s in self.service_ids],
+            labels=self.labels,
+            visibility=self.visibility,
+            impact_started_at=self.impact_started_at,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.input(description="Change fields of an incident; omitted fields stay as they are.")
+class UpdateIncidentInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="If given, the change is refused with CONFLICT when stale."
+    )
+    title: str | None = strawberry.field(default=None, description="New title.")
+    description: str | None = strawberry.field(default=None, description="New description.")
+    category: IncidentCategory | None = strawberry.field(default=None, description="New category.")
+    impact: Impact | None = strawberry.field(default=None, description="New impact.")
+    urgency: Urgency | None = strawberry.field(default=None, description="New urgency.")
+    service_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Replace the affected services."
+    )
+    labels: list[str] | None = strawberry.field(default=None, description="Replace the labels.")
+    impact_started_at: datetime | None = strawberry.field(
+        default=None, description="When the impact began."
+    )
+
+    def to_domain(self) -> Update:
+        return Update(
+            title=self.title,
+            description=self.description,
+            category=self.category,
+            impact=self.impact,
+            urgency=self.urgency,
+            service_ids=(
+                [parse_id(s, "serviceIds") for s in self.service_ids]
+                if self.service_ids is not None
+                else None
+            ),
+            labels=self.labels,
+            impact_started_at=self.impact_started_at,
+        )
+
+
+@strawberry.input(description="Move an incident through its lifecycle.")
+class TransitionIncidentInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    to: IncidentStatus = strawberry.field(description="The target status.")
+    note: str | None = strawberry.field(default=None, description="Why; recorded on the timeline.")
+    resolution: str | None = strawberry.field(
+        default=None, description="Resolution summary; only with to: RESOLVED."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="If given, refused with CONFLICT when stale."
+    )
+
+
+@strawberry.input(description="Add an internal note to the timeline.")
+class AddNoteInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    body: str = strawberry.field(description="The note, up to 20,000 characters.")
+
+
+@strawberry.input(description="Post a status update to stakeholders.")
+class PostUpdateInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    body: str = strawberry.field(description="The update, up to 20,000 characters.")
+    visibility: Visibility = strawberry.field(
+        default=enums.Visibility.INTERNAL,
+        description="PUBLIC updates appear on the status page (and publish the incident).",
+    )
+
+
+@strawberry.input(description="Give someone a role in the response.")
+class AssignRoleInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    role: IncidentRole = strawberry.field(
+        description="COMMANDER, COMMUNICATIONS_LEAD and SCRIBE have one holder; RESPONDER many."
+    )
+    user: str = strawberry.field(description="Who.")
+
+
+@strawberry.input(description="Take a role away.")
+class UnassignRoleInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    role: IncidentRole = strawberry.field(description="The role.")
+    user: str = strawberry.field(description="Who.")
+
+
+@strawberry.input(description="Record the root cause.")
+class SetRootCauseInput:
+    id: strawberry.ID = strawberry.field(description="The incident.")
+    root_cause: str = strawberry.field(description="The root cause, up to 20,000 characters.")
+
+
+@strawberry.input(description="Link an incident to another one.")
+class LinkIncidentsInput:
+    id: strawberry.ID = strawberry.field(description="The incident that gets the link.")
+    related_id: strawberry.ID = strawberry.field(description="The other incident.")
+    kind: LinkKind = strawberry.field(
+        default=enums.LinkKind.RELATED, description="RELATED or DUPLICATE_OF."
+    )

@@ -1,0 +1,197 @@
+"""Incident mutations. Each returns a payload; expected failures are userErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+
+from incident_service import clock
+from incident_service.api.common import UserError
+from incident_service.api.context import Info
+from incident_service.api.incidents.inputs import (
+    AddNoteInput,
+    AssignRoleInput,
+    DeclareIncidentInput,
+    LinkIncidentsInput,
+    PostUpdateInput,
+    SetRootCauseInput,
+    TransitionIncidentInput,
+    UnassignRoleInput,
+    UpdateIncidentInput,
+)
+from incident_service.api.incidents.types import Incident, IncidentPayload
+from incident_service.api.permissions import IsResponder
+from incident_service.domain import incident as domain
+from incident_service.domain.enums import UserErrorCode
+from incident_service.domain.errors import DomainError, not_found
+from incident_service.store.incidents import parse_id
+
+Command = Callable[[domain.Incident, datetime, str], domain.Change]
+
+
+async def _payload(work: Callable[[], Awaitable[domain.Incident]]) -> IncidentPayload:
+    try:
+        incident = await work()
+    except DomainError as error:
+        return IncidentPayload(incident=None, user_errors=[UserError.from_domain(error)])
+    return IncidentPayload(incident=Incident.from_domain(incident), user_errors=[])
+
+
+async def _change(
+    info: Info, raw_id: str, command: Command, expected_version: int | None = None
+) -> domain.Incident:
+    """Run a pure domain command on the stored incident and persist the result."""
+    now, actor = clock.now(), info.context.principal.actor
+    change = await info.context.incidents.apply(
+        parse_id(raw_id), lambda i: command(i, now, actor), expected_version
+    )
+    return change.incident
+
+
+async def _check_services(info: Info, ids: list[str]) -> None:
+    if not ids:
+        return
+    found = {s.id for s in await info.context.services.get_many(ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise DomainError(
+            UserErrorCode.NOT_FOUND,
+            f"unknown service id(s): {', '.join(missing)}",
+            ("input", "serviceIds"),
+        )
+
+
+@strawberry.type
+class IncidentMutations:
+    @strawberry.mutation(
+        description="Declare an incident. With an idempotencyKey, a retry returns the same one.",
+        permission_classes=[IsResponder],
+    )
+    async def declare_incident(self, info: Info, input: DeclareIncidentInput) -> IncidentPayload:
+        async def work() -> domain.Incident:
+            cmd = input.to_domain()
+            await _check_services(info, list(cmd.service_ids))
+            incident, _ = await info.context.incidents.declare(
+                cmd, now=clock.now(), actor=info.context.principal.actor
+            )
+            return incident
+
+        return await _payload(work)
+
+    @strawberry.mutation(
+        description="Change fields of an incident. Priority follows impact and urgency.",
+        permission_classes=[IsResponder],
+    )
+    async def update_incident(self, info: Info, input: UpdateIncidentInput) -> IncidentPayload:
+        async def work() -> domain.Incident:
+            cmd = input.to_domain()
+            if cmd.service_ids is not None:
+                await _check_services(info, list(cmd.service_ids))
+            return await _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.update(i, cmd, now=now, actor=actor),
+                input.expected_version,
+            )
+
+        return await _payload(work)
+
+    @strawberry.mutation(
+        description="Move an incident to another status (see the lifecycle in the README).",
+        permission_classes=[IsResponder],
+    )
+    async def transition_incident(
+        self, info: Info, input: TransitionIncidentInput
+    ) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.transition(
+                    i, input.to, note=input.note, resolution=input.resolution, now=now, actor=actor
+                ),
+                input.expected_version,
+            )
+        )
+
+    @strawberry.mutation(
+        description="Add an internal note to the timeline.", permission_classes=[IsResponder]
+    )
+    async def add_note(self, info: Info, input: AddNoteInput) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.add_note(i, input.body, now=now, actor=actor),
+            )
+        )
+
+    @strawberry.mutation(
+        description="Post a status update; PUBLIC ones appear on the status page.",
+        permission_classes=[IsResponder],
+    )
+    async def post_update(self, info: Info, input: PostUpdateInput) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.post_update(
+                    i, input.body, input.visibility, now=now, actor=actor
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Assign a response role.", permission_classes=[IsResponder])
+    async def assign_role(self, info: Info, input: AssignRoleInput) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.assign_role(
+                    i, input.role, input.user, now=now, actor=actor
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Remove a response role.", permission_classes=[IsResponder])
+    async def unassign_role(self, info: Info, input: UnassignRoleInput) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.unassign_role(
+                    i, input.role, input.user, now=now, actor=actor
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Record the root cause.", permission_classes=[IsResponder])
+    async def set_root_cause(self, info: Info, input: SetRootCauseInput) -> IncidentPayload:
+        return await _payload(
+            lambda: _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.set_root_cause(
+                    i, input.root_cause, now=now, actor=actor
+                ),
+            )
+        )
+
+    @strawberry.mutation(
+        description="Link an incident to a related one, or mark it a duplicate of another.",
+        permission_classes=[IsResponder],
+    )
+    async def link_incidents(self, info: Info, input: LinkIncidentsInput) -> IncidentPayload:
+        async def work() -> domain.Incident:
+            other = await info.context.incidents.get(parse_id(input.related_id, "relatedId"))
+            if other is None:
+                raise not_found("related incident", "relatedId")
+            return await _change(
+                info,
+                input.id,
+                lambda i, now, actor: domain.link(i, other, input.kind, now=now, actor=actor),
+            )
+
+        return await _payload(work)

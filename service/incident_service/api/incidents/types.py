@@ -1,0 +1,273 @@
+"""Internal GraphQL types of incidents (never reachable by anonymous callers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from incident_service.api.common import (
+    Impact,
+    IncidentCategory,
+    IncidentRole,
+    IncidentStatus,
+    LinkKind,
+    PageInfo,
+    Priority,
+    PublicStatus,
+    Urgency,
+    UserError,
+    Visibility,
+)
+from incident_service.api.context import Info
+from incident_service.domain import incident as domain
+from incident_service.domain.errors import validation
+from incident_service.domain.priority import sla_status
+from incident_service.store.paging import clamp_first
+
+if TYPE_CHECKING:
+    from incident_service.api.services.types import Service
+
+
+@strawberry.type(description="One append-only entry of an incident's timeline.")
+class IncidentEvent:
+    id: strawberry.ID = strawberry.field(description="Stable id: `<incidentId>:<seq>`.")
+    incident_id: strawberry.ID = strawberry.field(description="The incident it belongs to.")
+    seq: int = strawberry.field(
+        description="Position in the incident's timeline: 1, 2, 3 ... with no gaps."
+    )
+    type: str = strawberry.field(
+        description="What happened: DECLARED, UPDATED, PRIORITY_CHANGED, STATUS_CHANGED, "
+        "RESOLUTION_SET, NOTE_ADDED, UPDATE_POSTED, PUBLISHED, ROLE_ASSIGNED, "
+        "ROLE_UNASSIGNED, ROOT_CAUSE_SET, INCIDENT_LINKED."
+    )
+    at: datetime = strawberry.field(description="When it happened (UTC).")
+    actor: str = strawberry.field(description="Who did it: a user, an API key or an integration.")
+    visibility: Visibility = strawberry.field(description="PUBLIC events reach the status page.")
+    message: str | None = strawberry.field(description="Human-readable text of the event.")
+    data: JSON = strawberry.field(
+        description="Structured details, e.g. {from, to} for STATUS_CHANGED."
+    )
+
+    @classmethod
+    def from_domain(cls, e: domain.Event) -> IncidentEvent:
+        return cls(
+            id=strawberry.ID(f"{e.incident_id}:{e.seq}"),
+            incident_id=strawberry.ID(e.incident_id),
+            seq=e.seq,
+            type=e.type,
+            at=e.at,
+            actor=e.actor,
+            visibility=e.visibility,
+            message=e.message,
+            data=e.data,
+        )
+
+
+@strawberry.type(description="An edge of the timeline.")
+class IncidentEventEdge:
+    cursor: str = strawberry.field(description="Opaque cursor (the event's seq).")
+    node: IncidentEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(description="A page of an incident's timeline, oldest first.")
+class IncidentEventConnection:
+    edges: list[IncidentEventEdge] = strawberry.field(description="The events on this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    total_count: int = strawberry.field(description="Number of events in the whole timeline.")
+
+
+@strawberry.type(description="Who holds a role in the response to an incident.")
+class RoleAssignment:
+    role: IncidentRole = strawberry.field(description="The role.")
+    user: str = strawberry.field(description="The person holding it.")
+    assigned_at: datetime = strawberry.field(description="Since when.")
+
+
+@strawberry.type(description="SLA targets of an incident's priority and whether they were met.")
+class Sla:
+    acknowledge_due: datetime = strawberry.field(description="Acknowledge by this time.")
+    resolve_due: datetime = strawberry.field(description="Resolve by this time.")
+    acknowledge_breached: bool = strawberry.field(
+        description="Acknowledged late, or not yet acknowledged and already late."
+    )
+    resolve_breached: bool = strawberry.field(
+        description="Resolved late, or not yet resolved and already late."
+    )
+
+
+@strawberry.type(description="A link from this incident to another one.")
+class IncidentLink:
+    kind: LinkKind = strawberry.field(description="RELATED or DUPLICATE_OF.")
+    incident_id: strawberry.ID = strawberry.field(description="The other incident's id.")
+    linked_at: datetime = strawberry.field(description="When the link was made.")
+
+    @strawberry.field(description="The other incident.")
+    async def incident(self, info: Info) -> Incident | None:
+        other = await info.context.incidents.get(self.incident_id)
+        return Incident.from_domain(other) if other else None
+
+
+@strawberry.type(description="An incident: the internal view, for authenticated users.")
+class Incident:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    key: str = strawberry.field(description="Human key, e.g. INC-42.")
+    title: str = strawberry.field(description="Short summary, 1..200 characters.")
+    description: str | None = strawberry.field(description="Longer description.")
+    status: IncidentStatus = strawberry.field(description="Internal lifecycle status.")
+    public_status: PublicStatus = strawberry.field(
+        description="The status the public sees, derived from `status`."
+    )
+    category: IncidentCategory = strawberry.field(description="Kind of incident.")
+    impact: Impact = strawberry.field(description="Business impact.")
+    urgency: Urgency = strawberry.field(description="Urgency.")
+    priority: Priority = strawberry.field(description="Derived from impact x urgency.")
+    visibility: Visibility = strawberry.field(
+        description="PUBLIC incidents appear on the status page while active."
+    )
+    labels: list[str] = strawberry.field(description="Free-form labels.")
+    roles: list[RoleAssignment] = strawberry.field(description="The response team.")
+    links: list[IncidentLink] = strawberry.field(description="Related and duplicate incidents.")
+    root_cause: str | None = strawberry.field(description="The recorded root cause.")
+    resolution: str | None = strawberry.field(description="How it was resolved.")
+    version: int = strawberry.field(
+        description="Increases by one on every change; pass as expectedVersion to guard writes."
+    )
+    declared_by: str = strawberry.field(description="Who declared it.")
+    impact_started_at: datetime | None = strawberry.field(
+        description="When the impact began (set by users; may precede detection)."
+    )
+    detected_at: datetime | None = strawberry.field(description="When it was detected.")
+    declared_at: datetime = strawberry.field(description="When it was declared.")
+    acknowledged_at: datetime | None = strawberry.field(description="First acknowledgement.")
+    identified_at: datetime | None = strawberry.field(description="When the cause was identified.")
+    mitigated_at: datetime | None = strawberry.field(
+        description="When a fix was in place (status MONITORING)."
+    )
+    resolved_at: datetime | None = strawberry.field(description="When it was resolved.")
+    closed_at: datetime | None = strawberry.field(description="When it was closed (final).")
+    updated_at: datetime = strawberry.field(description="Last change.")
+    service_ids: strawberry.Private[tuple[str, ...]]
+    domain: strawberry.Private[domain.Incident]
+
+    @classmethod
+    def from_domain(cls, i: domain.Incident) -> Incident:
+        return cls(
+            id=strawberry.ID(i.id),
+            key=i.key,
+            title=i.title,
+            description=i.description,
+            status=i.status,
+            public_status=i.public_status,
+            category=i.category,
+            impact=i.impact,
+            urgency=i.urgency,
+            priority=i.priority,
+            visibility=i.visibility,
+            labels=list(i.labels),
+            roles=[
+                RoleAssignment(role=r.role, user=r.user, assigned_at=r.assigned_at) for r in i.roles
+            ],
+            links=[
+                IncidentLink(
+                    kind=x.kind, incident_id=strawberry.ID(x.incident_id), linked_at=x.linked_at
+                )
+                for x in i.links
+            ],
+            root_cause=i.root_cause,
+            resolution=i.resolution,
+            version=i.version,
+            declared_by=i.declared_by,
+            impact_started_at=i.impact_started_at,
+            detected_at=i.detected_at,
+            declared_at=i.declared_at,
+            acknowledged_at=i.acknowledged_at,
+            identified_at=i.identified_at,
+            mitigated_at=i.mitigated_at,
+            resolved_at=i.resolved_at,
+            closed_at=i.closed_at,
+            updated_at=i.updated_at,
+            service_ids=i.service_ids,
+            domain=i,
+        )
+
+    @strawberry.field(description="Affected services (components).")
+    async def services(
+        self, info: Info
+    ) -> list[Annotated[Service, strawberry.lazy("incident_service.api.services.types")]]:
+        from incident_service.api.services.types import Service
+
+        loaded = await info.context.service_loader.load_many(list(self.service_ids))
+        return [Service.from_domain(s) for s in loaded if s is not None]
+
+    @strawberry.field(description="SLA targets for this priority and whether they were breached.")
+    def sla(self, info: Info) -> Sla:
+        target = info.context.runtime.sla_targets[self.domain.priority]
+        s = sla_status(
+            target, self.declared_at, self.acknowledged_at, self.resolved_at, datetime.now(UTC)
+        )
+        return Sla(
+            acknowledge_due=s.acknowledge_due,
+            resolve_due=s.resolve_due,
+            acknowledge_breached=s.acknowledge_breached,
+            resolve_breached=s.resolve_breached,
+        )
+
+    @strawberry.field(description="The timeline, oldest first. `after` is an edge's cursor.")
+    async def timeline(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> IncidentEventConnection:
+        limit = clamp_first(first, default=50, maximum=500)
+        after_seq = _seq_cursor(after)
+        events = await info.context.incidents.events(self.domain.id, after_seq, limit + 1)
+        page = events[:limit]
+        edges = [
+            IncidentEventEdge(cursor=str(e.seq), node=IncidentEvent.from_domain(e)) for e in page
+        ]
+        return IncidentEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(events) > limit,
+                has_previous_page=False,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=self.domain.last_seq,
+        )
+
+
+def _seq_cursor(after: str | None) -> int:
+    if after is None:
+        return 0
+    if not after.isdigit() or len(after) > 12:
+        raise validation("after", "after must be a cursor from this timeline")
+    return int(after)
+
+
+@strawberry.type(description="An edge of the incident list.")
+class IncidentEdge:
+    cursor: str = strawberry.field(description="Opaque cursor; pass as `after`.")
+    node: Incident = strawberry.field(description="The incident.")
+
+
+@strawberry.type(description="A page of incidents.")
+class IncidentConnection:
+    edges: list[IncidentEdge] = strawberry.field(description="The incidents on this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    count: strawberry.Private[object]
+
+    @strawberry.field(description="Number of incidents matching the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()  # type: ignore[operator]
+
+
+@strawberry.type(description="Result of an incident mutation.")
+class IncidentPayload:
+    incident: Incident | None = strawberry.field(
+        description="The incident after the change (null when nothing could be done)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures; when non-empty nothing was written."
+    )

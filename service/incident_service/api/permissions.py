@@ -1,0 +1,43 @@
+"""Small permission classes: one per minimum role. Errors carry extensions.code."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from strawberry.permission import BasePermission
+
+from incident_service.auth import Role
+
+
+class _RoleAtLeast(BasePermission):
+    required: ClassVar[Role]
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal.role >= self.required:
+            return True
+        if principal.role is Role.ANONYMOUS:
+            self.message = "Authentication required: send Authorization: Bearer <api key>"
+            self.error_extensions = {"code": "UNAUTHENTICATED"}
+        else:
+            self.message = f"Forbidden: this needs the {self.required.name} role"
+            self.error_extensions = {"code": "FORBIDDEN"}
+        return False
+
+
+class IsViewer(_RoleAtLeast):
+    """Read internal data."""
+
+    required = Role.VIEWER
+
+
+class IsResponder(_RoleAtLeast):
+    """Work incidents."""
+
+    required = Role.RESPONDER
+
+
+class IsAdmin(_RoleAtLeast):
+    """Manage services, API keys and settings."""
+
+    required = Role.ADMIN

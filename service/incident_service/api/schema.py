@@ -1,0 +1,72 @@
+"""The schema, assembled from the per-domain parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.tools import merge_types
+
+from incident_service.api.incidents.mutations import IncidentMutations
+from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
+from incident_service.config import Settings
+from incident_service.domain.errors import DomainError
+
+Query = merge_types("Query", (IncidentQueries, ServiceQueries))
+Mutation = merge_types("Mutation", (IncidentMutations, ServiceMutations))
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask only the unexpected: our own typed errors and GraphQL's are safe to show."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    if isinstance(original, DomainError):
+        return False
+    return not (error.extensions and "code" in error.extensions)
+
+
+def _domain_error_codes() -> type[SchemaExtension]:
+    class DomainErrorCodes(SchemaExtension):
+        """Give DomainErrors raised in queries an extensions.code."""
+
+        def on_execute(self):  # type: ignore[no-untyped-def]
+            yield
+            result = self.execution_context.result
+            for err in (result.errors or []) if result else []:
+                if isinstance(err.original_error, DomainError):
+                    err.message = err.original_error.message
+                    err.extensions = {
+                        **(err.extensions or {}),
+                        "code": err.original_error.code.value,
+                    }
+
+    return DomainErrorCodes
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+    # Factories, not instances: an instance would share state across requests.
+    return [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        _domain_error_codes(),
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ]
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions(settings or Settings()),
+    )

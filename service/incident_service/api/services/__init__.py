@@ -1,0 +1,1 @@
+"""GraphQL side of services (status-page components)."""

@@ -1,0 +1,58 @@
+"""Service queries and mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from incident_service import clock
+from incident_service.api.common import UserError
+from incident_service.api.context import Info
+from incident_service.api.permissions import IsAdmin, IsResponder, IsViewer
+from incident_service.api.services.inputs import CreateServiceInput, SetServiceStatusInput
+from incident_service.api.services.types import Service, ServicePayload
+from incident_service.domain import service as domain
+from incident_service.domain.errors import DomainError
+from incident_service.store.incidents import parse_id
+
+
+async def _payload(work: Callable[[], Awaitable[domain.Service]]) -> ServicePayload:
+    try:
+        service = await work()
+    except DomainError as error:
+        return ServicePayload(service=None, user_errors=[UserError.from_domain(error)])
+    return ServicePayload(service=Service.from_domain(service), user_errors=[])
+
+
+@strawberry.type
+class ServiceQueries:
+    @strawberry.field(description="All services, by name.", permission_classes=[IsViewer])
+    async def services(self, info: Info) -> list[Service]:
+        return [Service.from_domain(s) for s in await info.context.services.all()]
+
+
+@strawberry.type
+class ServiceMutations:
+    @strawberry.mutation(description="Create a service.", permission_classes=[IsAdmin])
+    async def create_service(self, info: Info, input: CreateServiceInput) -> ServicePayload:
+        return await _payload(
+            lambda: info.context.services.create(
+                input.name, input.description, now=clock.now(), actor=info.context.principal.actor
+            )
+        )
+
+    @strawberry.mutation(
+        description="Set a service's status; the status page follows.",
+        permission_classes=[IsResponder],
+    )
+    async def set_service_status(self, info: Info, input: SetServiceStatusInput) -> ServicePayload:
+        async def work() -> domain.Service:
+            return await info.context.services.set_status(
+                parse_id(input.id),
+                input.status,
+                now=clock.now(),
+                actor=info.context.principal.actor,
+            )
+
+        return await _payload(work)

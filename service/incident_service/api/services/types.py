@@ -1,0 +1,39 @@
+"""GraphQL types of services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from incident_service.api.common import ComponentStatus, UserError
+from incident_service.domain import service as domain
+
+
+@strawberry.type(
+    description="A service (component) that incidents affect; shown on the status page."
+)
+class Service:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    name: str = strawberry.field(description="Unique name.")
+    description: str | None = strawberry.field(description="What it is.")
+    status: ComponentStatus = strawberry.field(description="Current status.")
+    updated_at: datetime = strawberry.field(description="Last status change.")
+
+    @classmethod
+    def from_domain(cls, s: domain.Service) -> Service:
+        return cls(
+            id=strawberry.ID(s.id),
+            name=s.name,
+            description=s.description,
+            status=s.status,
+            updated_at=s.updated_at,
+        )
+
+
+@strawberry.type(description="Result of a service mutation.")
+class ServicePayload:
+    service: Service | None = strawberry.field(description="The service after the change.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures; when non-empty nothing was written."
+    )

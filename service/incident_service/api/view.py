@@ -1,0 +1,134 @@
+"""The /graphql endpoint: Strawberry's ASGI view, following GraphQL-over-HTTP.
+
+Over Strawberry's defaults it adds: media-type negotiation with
+`application/graphql-response+json`, 4xx (and no `data` entry) for requests
+that fail before execution, 415 for a body that is not JSON, JSON error
+bodies for transport errors, and the caller's principal in the context.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from incident_service.api.context import Context
+from incident_service.auth import ANONYMOUS, Principal, bearer_token
+from incident_service.runtime import Runtime
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def negotiate(accept: str | None) -> str | None:
+    """Pick the response media type from Accept; None means nothing acceptable."""
+    if not accept:
+        return GRAPHQL_RESPONSE
+    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    for media in ranges:
+        if media in (GRAPHQL_RESPONSE, "application/*", "*/*"):
+            return GRAPHQL_RESPONSE
+        if media == JSON:
+            return JSON
+    return None
+
+
+def error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message}
+    if code:
+        error["extensions"] = {"code": code}
+    return {"errors": [error]}
+
+
+class Unauthenticated(Exception):
+    """A credential was sent and it is not valid."""
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        self.runtime = runtime
+        super().__init__(**kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            response = JSONResponse(error_body(e.reason), status_code=e.status_code)
+        except Unauthenticated as e:
+            response = JSONResponse(
+                error_body(str(e), "UNAUTHENTICATED"),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        await response(scope, receive, send)
+
+    async def principal_for(self, authorization: str | None) -> Principal:
+        if not authorization:
+            return ANONYMOUS
+        token = bearer_token(authorization)
+        principal = await self.runtime.authenticate(token) if token else None
+        if principal is None:
+            raise Unauthenticated("Invalid credentials: the bearer token is not a valid API key")
+        return principal
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        principal = ANONYMOUS
+        if isinstance(request, Request):
+            principal = await self.principal_for(request.headers.get("authorization"))
+            media = negotiate(request.headers.get("accept"))
+            if media is None:
+                raise HTTPException(406, f"Not acceptable: send Accept: {GRAPHQL_RESPONSE}")
+            request.state.media_type = media
+            if isinstance(response, Response):
+                # Carried to create_response, which sets the one real header.
+                response.headers["content-type"] = media
+        context = Context(
+            request=request, response=response, runtime=self.runtime, principal=principal
+        )
+        request.state.context = context
+        return context
+
+    async def parse_http_body(self, request: Any) -> Any:
+        if request.method == "POST":
+            content_type = (request.content_type or "").split(";")[0].strip().lower()
+            if content_type != JSON:
+                raise HTTPException(415, f"Unsupported content type: send {JSON}")
+            body = await request.get_body()
+            try:
+                data = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise HTTPException(400, "The request body is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise HTTPException(400, "The request body must be a JSON object (batching is off)")
+        return await super().parse_http_body(request)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            # The request failed before execution (parse, validate, coerce).
+            processed.pop("data", None)
+            if request.state.media_type == GRAPHQL_RESPONSE:
+                request.state.context.response.status_code = 400
+        return processed
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        media = sub_response.headers.get("content-type", GRAPHQL_RESPONSE)
+        if "content-type" in sub_response.headers:
+            del sub_response.headers["content-type"]
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media}; charset=utf-8"
+        return response

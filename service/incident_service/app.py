@@ -1,0 +1,59 @@
+"""The ASGI application: routes, middleware and the process lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from incident_service import health
+from incident_service.api.schema import build_schema
+from incident_service.api.view import GraphQLView
+from incident_service.config import Settings
+from incident_service.runtime import Runtime
+
+
+def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
+    runtime = Runtime.create(settings, mongodb_uri)
+    view = GraphQLView(
+        runtime,
+        schema=build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "accept"],
+            max_age=600,
+        )
+    ]
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", health.healthz, methods=["GET"]),
+            Route("/readyz", health.readyz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

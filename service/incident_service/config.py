@@ -1,0 +1,131 @@
+"""All configuration, read from the environment in this one module.
+
+Every setting is an environment variable (12-factor). A bad value stops
+start-up with one line naming the variable; see `load_settings`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Profile(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SlaTargets(BaseSettings):
+    """Per-priority SLA targets in seconds (ack, resolve)."""
+
+    model_config = SettingsConfigDict(env_prefix="SLA_", extra="ignore")
+
+    p1_ack: int = Field(5 * 60, gt=0)
+    p1_resolve: int = Field(4 * 3600, gt=0)
+    p2_ack: int = Field(15 * 60, gt=0)
+    p2_resolve: int = Field(8 * 3600, gt=0)
+    p3_ack: int = Field(3600, gt=0)
+    p3_resolve: int = Field(24 * 3600, gt=0)
+    p4_ack: int = Field(4 * 3600, gt=0)
+    p4_resolve: int = Field(3 * 86400, gt=0)
+    p5_ack: int = Field(86400, gt=0)
+    p5_resolve: int = Field(7 * 86400, gt=0)
+
+
+class Settings(BaseSettings):
+    """Service settings. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    profile: Profile = Field(Profile.DEVELOPMENT, alias="APP_PROFILE")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    # Database. Empty MONGODB_URI means: start the embedded SecantusDB.
+    mongodb_uri: str = ""
+    mongodb_database: str = "incident_service"
+    data_dir: Path = Path(".data")
+    embedded_start_timeout: float = Field(30.0, gt=0)
+
+    # Authentication.
+    admin_api_key: str = ""
+    admin_api_key_file: Path | None = None
+
+    # GraphQL surface limits.
+    max_query_depth: int = Field(12, ge=1)
+    max_aliases: int = Field(30, ge=1)
+    max_tokens: int = Field(2000, ge=10)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    cors_allow_origins: str = ""
+
+    # Websockets.
+    ws_max_subscriptions: int = Field(20, ge=1)
+    ws_connection_init_timeout: float = Field(10.0, gt=0)
+    ws_ping_interval: float = Field(20.0, gt=0)
+    subscriber_queue_size: int = Field(1000, ge=1)
+
+    # Shutdown.
+    shutdown_grace_seconds: float = Field(20.0, ge=0)
+
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @model_validator(mode="after")
+    def _read_key_file(self) -> Settings:
+        if self.admin_api_key_file and not self.admin_api_key:
+            try:
+                self.admin_api_key = self.admin_api_key_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"ADMIN_API_KEY_FILE: cannot read: {exc.strerror}") from exc
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile is Profile.PRODUCTION
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+    @property
+    def sla(self) -> SlaTargets:
+        return SlaTargets()
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line naming it."""
+
+
+def _env_name(loc: tuple[str | int, ...]) -> str:
+    name = str(loc[0]) if loc else "?"
+    field = Settings.model_fields.get(name)
+    if field is not None and field.alias:
+        return field.alias
+    return name.upper()
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings, or raise ConfigError with one line."""
+    try:
+        settings = Settings()
+        _ = settings.sla
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        prefix = "SLA_" if exc.title == "SlaTargets" else ""
+        name = prefix + _env_name(err["loc"])
+        raise ConfigError(f"invalid setting {name}: {err['msg']}") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid setting {exc}") from None
+    return settings

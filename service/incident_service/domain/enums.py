@@ -1,0 +1,85 @@
+"""The vocabularies of the incident process; values are the GraphQL enum names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IncidentStatus(StrEnum):
+    TRIGGERED = "TRIGGERED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    INVESTIGATING = "INVESTIGATING"
+    IDENTIFIED = "IDENTIFIED"
+    MONITORING = "MONITORING"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+
+
+class PublicStatus(StrEnum):
+    INVESTIGATING = "INVESTIGATING"
+    IDENTIFIED = "IDENTIFIED"
+    MONITORING = "MONITORING"
+    RESOLVED = "RESOLVED"
+
+
+class Impact(StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class Urgency(StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+
+class IncidentCategory(StrEnum):
+    OUTAGE = "OUTAGE"
+    SECURITY = "SECURITY"
+    NETWORK = "NETWORK"
+    PERFORMANCE = "PERFORMANCE"
+    SOFTWARE_BUG = "SOFTWARE_BUG"
+    HARDWARE = "HARDWARE"
+    DISASTER = "DISASTER"
+    OTHER = "OTHER"
+
+
+class IncidentRole(StrEnum):
+    COMMANDER = "COMMANDER"
+    COMMUNICATIONS_LEAD = "COMMUNICATIONS_LEAD"
+    SCRIBE = "SCRIBE"
+    RESPONDER = "RESPONDER"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "PUBLIC"
+    INTERNAL = "INTERNAL"
+
+
+class ComponentStatus(StrEnum):
+    OPERATIONAL = "OPERATIONAL"
+    DEGRADED_PERFORMANCE = "DEGRADED_PERFORMANCE"
+    PARTIAL_OUTAGE = "PARTIAL_OUTAGE"
+    MAJOR_OUTAGE = "MAJOR_OUTAGE"
+    UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
+
+
+class LinkKind(StrEnum):
+    RELATED = "RELATED"
+    DUPLICATE_OF = "DUPLICATE_OF"
+
+
+class UserErrorCode(StrEnum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"

@@ -1,0 +1,34 @@
+"""Typed, expected failures of domain commands (become GraphQL userErrors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incident_service.domain.enums import UserErrorCode
+
+
+@dataclass(frozen=True)
+class DomainError(Exception):
+    code: UserErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code.value}: {self.message}"
+
+
+def validation(field: str, message: str) -> DomainError:
+    return DomainError(UserErrorCode.VALIDATION, message, ("input", field))
+
+
+def not_found(what: str, field: str = "id") -> DomainError:
+    return DomainError(UserErrorCode.NOT_FOUND, f"{what} not found", ("input", field))
+
+
+def conflict(expected: int, actual: int) -> DomainError:
+    return DomainError(
+        UserErrorCode.CONFLICT,
+        f"expectedVersion {expected} is stale: the incident is at version {actual}; "
+        "re-read it and retry",
+        ("input", "expectedVersion"),
+    )

@@ -1,0 +1,453 @@
+"""The incident aggregate and the commands that change it.
+
+Each command takes the current state and returns a `Change`: the new state
+(version + 1) plus the timeline events it produced, with their `seq`
+already assigned. Commands raise `DomainError` for expected failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from incident_service.domain import lifecycle, validation
+from incident_service.domain.enums import (
+    Impact,
+    IncidentCategory,
+    IncidentRole,
+    IncidentStatus,
+    LinkKind,
+    Priority,
+    PublicStatus,
+    Urgency,
+    UserErrorCode,
+    Visibility,
+)
+from incident_service.domain.errors import DomainError
+from incident_service.domain.priority import priority_of
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    role: IncidentRole
+    user: str
+    assigned_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentLink:
+    kind: LinkKind
+    incident_id: str
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """One append-only timeline entry."""
+
+    incident_id: str
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    visibility: Visibility
+    message: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    number: int
+    title: str
+    status: IncidentStatus
+    category: IncidentCategory
+    impact: Impact
+    urgency: Urgency
+    declared_at: datetime
+    updated_at: datetime
+    declared_by: str
+    description: str | None = None
+    visibility: Visibility = Visibility.INTERNAL
+    service_ids: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    roles: tuple[RoleAssignment, ...] = ()
+    links: tuple[IncidentLink, ...] = ()
+    root_cause: str | None = None
+    resolution: str | None = None
+    impact_started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    identified_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    idempotency_key: str | None = None
+    version: int = 1
+    last_seq: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"INC-{self.number}"
+
+    @property
+    def priority(self) -> Priority:
+        return priority_of(self.impact, self.urgency)
+
+    @property
+    def public_status(self) -> PublicStatus:
+        return lifecycle.public_status(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return lifecycle.is_open(self.status)
+
+
+@dataclass(frozen=True)
+class Change:
+    incident: Incident
+    events: tuple[Event, ...]
+
+
+class _Recorder:
+    """Collects events for one command, numbering them after the last seq."""
+
+    def __init__(self, incident_id: str, last_seq: int, at: datetime, actor: str) -> None:
+        self.incident_id, self.next_seq, self.at, self.actor = incident_id, last_seq, at, actor
+        self.events: list[Event] = []
+
+    def add(
+        self,
+        type_: str,
+        message: str | None,
+        visibility: Visibility = Visibility.INTERNAL,
+        **data: Any,
+    ) -> None:
+        self.next_seq += 1
+        self.events.append(
+            Event(
+                self.incident_id,
+                self.next_seq,
+                type_,
+                self.at,
+                self.actor,
+                visibility,
+                message,
+                data,
+            )
+        )
+
+    def commit(self, incident: Incident, *, bump: bool = True) -> Change:
+        if not self.events:
+            return Change(incident, ())
+        changed = replace(
+            incident,
+            last_seq=self.next_seq,
+            updated_at=self.at,
+            version=incident.version + 1 if bump else incident.version,
+        )
+        return Change(changed, tuple(self.events))
+
+
+@dataclass(frozen=True)
+class Declaration:
+    title: str
+    category: IncidentCategory = IncidentCategory.OTHER
+    impact: Impact = Impact.MEDIUM
+    urgency: Urgency = Urgency.MEDIUM
+    description: str | None = None
+    service_ids: Sequence[str] = ()
+    labels: Sequence[str] = ()
+    visibility: Visibility = Visibility.INTERNAL
+    impact_started_at: datetime | None = None
+    detected_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
+    title = validation.title(cmd.title)
+    description = validation.text(cmd.description, "description")
+    labels = validation.labels(list(cmd.labels))
+    _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
+    incident = Incident(
+        id=id,
+        number=number,
+        title=title,
+        description=description,
+        status=IncidentStatus.TRIGGERED,
+        category=cmd.category,
+        impact=cmd.impact,
+        urgency=cmd.urgency,
+        visibility=cmd.visibility,
+        service_ids=tuple(dict.fromkeys(cmd.service_ids)),
+        labels=tuple(labels),
+        declared_at=now,
+        updated_at=now,
+        declared_by=actor,
+        impact_started_at=cmd.impact_started_at,
+        detected_at=cmd.detected_at or now,
+        idempotency_key=cmd.idempotency_key,
+        version=0,
+    )
+    rec = _Recorder(id, 0, now, actor)
+    rec.add(
+        "DECLARED",
+        f"Declared {incident.key}: {title} ({incident.priority.value})",
+        status=incident.status.value,
+        priority=incident.priority.value,
+    )
+    return rec.commit(incident)
+
+
+@dataclass(frozen=True)
+class Update:
+    """Fields to change; None means leave as is."""
+
+    title: str | None = None
+    description: str | None = None
+    category: IncidentCategory | None = None
+    impact: Impact | None = None
+    urgency: Urgency | None = None
+    service_ids: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    impact_started_at: datetime | None = None
+
+
+def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Change:
+    _require_not_closed(incident)
+    changes: dict[str, Any] = {}
+    if cmd.title is not None:
+        changes["title"] = validation.title(cmd.title)
+    if cmd.description is not None:
+        changes["description"] = validation.text(cmd.description, "description")
+    if cmd.category is not None:
+        changes["category"] = cmd.category
+    if cmd.impact is not None:
+        changes["impact"] = cmd.impact
+    if cmd.urgency is not None:
+        changes["urgency"] = cmd.urgency
+    if cmd.service_ids is not None:
+        changes["service_ids"] = tuple(dict.fromkeys(cmd.service_ids))
+    if cmd.labels is not None:
+        changes["labels"] = tuple(validation.labels(list(cmd.labels)))
+    if cmd.impact_started_at is not None:
+        _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
+        changes["impact_started_at"] = cmd.impact_started_at
+    diff = {k: v for k, v in changes.items() if getattr(incident, k) != v}
+    if not diff:
+        return Change(incident, ())
+    new = replace(incident, **diff)
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec.add(
+        "UPDATED",
+        "Updated " + ", ".join(_camel(k) for k in diff),
+        fields={_camel(k): _plain(v) for k, v in diff.items()},
+    )
+    if new.priority != incident.priority:
+        rec.add(
+            "PRIORITY_CHANGED",
+            f"Priority changed from {incident.priority.value} to {new.priority.value}",
+            **{"from": incident.priority.value, "to": new.priority.value},
+        )
+    return rec.commit(new)
+
+
+def transition(
+    incident: Incident,
+    to: IncidentStatus,
+    *,
+    now: datetime,
+    actor: str,
+    note: str | None = None,
+    resolution: str | None = None,
+) -> Change:
+    source = incident.status
+    if not lifecycle.can_transition(source, to):
+        allowed = ", ".join(sorted(s.value for s in lifecycle.TRANSITIONS[source])) or "none"
+        raise DomainError(
+            UserErrorCode.INVALID_TRANSITION,
+            f"cannot move {incident.key} from {source.value} to {to.value} (allowed: {allowed})",
+            ("input", "to"),
+        )
+    note = validation.text(note, "note")
+    resolution = validation.text(resolution, "resolution")
+    if resolution is not None and to is not IncidentStatus.RESOLVED:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            "resolution can only be given when moving to RESOLVED",
+            ("input", "resolution"),
+        )
+    stamps = _milestones(incident, to, now)
+    new = replace(incident, status=to, **stamps)
+    if resolution is not None:
+        new = replace(new, resolution=resolution)
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec.add(
+        "STATUS_CHANGED",
+        note or f"Status changed from {source.value} to {to.value}",
+        **{"from": source.value, "to": to.value},
+    )
+    if resolution is not None:
+        rec.add("RESOLUTION_SET", resolution)
+    return rec.commit(new)
+
+
+_ORDER = list(IncidentStatus)
+_WORKING = (
+    IncidentStatus.ACKNOWLEDGED,
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+)
+
+
+def _milestones(incident: Incident, to: IncidentStatus, now: datetime) -> dict[str, Any]:
+    stamps: dict[str, Any] = {}
+    if _ORDER.index(to) < _ORDER.index(incident.status):
+        # A back edge: milestones past the new status no longer hold. The
+        # timeline keeps the history; the fields say where the incident is now.
+        for status, attr in lifecycle.MILESTONES.items():
+            if _ORDER.index(status) > _ORDER.index(to) and getattr(incident, attr) is not None:
+                stamps[attr] = None
+    attr = lifecycle.MILESTONES.get(to)
+    if attr and getattr(incident, attr) is None:
+        stamps[attr] = now
+    # Working on an incident means someone has acknowledged it; a self-clearing
+    # alert (TRIGGERED -> RESOLVED) was never acknowledged.
+    if to in _WORKING and incident.acknowledged_at is None:
+        stamps["acknowledged_at"] = now
+    return stamps
+
+
+def add_note(incident: Incident, body: str, *, now: datetime, actor: str) -> Change:
+    _require_not_closed(incident)
+    text = validation.text(body, "body", required=True)
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec.add("NOTE_ADDED", text)
+    return rec.commit(incident)
+
+
+def post_update(
+    incident: Incident, body: str, visibility: Visibility, *, now: datetime, actor: str
+) -> Change:
+    """A status update. A PUBLIC one also publishes the incident on the status page."""
+    _require_not_closed(incident)
+    text = validation.text(body, "body", required=True)
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    new = incident
+    if visibility is Visibility.PUBLIC and incident.visibility is not Visibility.PUBLIC:
+        new = replace(incident, visibility=Visibility.PUBLIC)
+        rec.add("PUBLISHED", "Incident published on the status page")
+    rec.add("UPDATE_POSTED", text, visibility, publicStatus=incident.public_status.value)
+    return rec.commit(new)
+
+
+SINGLE_HOLDER_ROLES = frozenset(
+    {IncidentRole.COMMANDER, IncidentRole.COMMUNICATIONS_LEAD, IncidentRole.SCRIBE}
+)
+
+
+def assign_role(
+    incident: Incident, role: IncidentRole, user: str, *, now: datetime, actor: str
+) -> Change:
+    _require_not_closed(incident)
+    user = validation.name(user, "user")
+    if any(r.role is role and r.user == user for r in incident.roles):
+        return Change(incident, ())
+    kept = tuple(r for r in incident.roles if not (role in SINGLE_HOLDER_ROLES and r.role is role))
+    replaced = [r.user for r in incident.roles if r not in kept]
+    new = replace(incident, roles=(*kept, RoleAssignment(role, user, now)))
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    message = f"{user} is now {role.value}"
+    if replaced:
+        message += f" (replacing {', '.join(replaced)})"
+    rec.add("ROLE_ASSIGNED", message, role=role.value, user=user)
+    return rec.commit(new)
+
+
+def unassign_role(
+    incident: Incident, role: IncidentRole, user: str, *, now: datetime, actor: str
+) -> Change:
+    _require_not_closed(incident)
+    kept = tuple(r for r in incident.roles if not (r.role is role and r.user == user))
+    if len(kept) == len(incident.roles):
+        raise DomainError(
+            UserErrorCode.NOT_FOUND, f"{user} does not hold {role.value}", ("input", "user")
+        )
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec.add("ROLE_UNASSIGNED", f"{user} is no longer {role.value}", role=role.value, user=user)
+    return rec.commit(replace(incident, roles=kept))
+
+
+def set_root_cause(incident: Incident, root_cause: str, *, now: datetime, actor: str) -> Change:
+    _require_not_closed(incident)
+    text = validation.text(root_cause, "rootCause", required=True)
+    if text == incident.root_cause:
+        return Change(incident, ())
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec.add("ROOT_CAUSE_SET", text)
+    return rec.commit(replace(incident, root_cause=text))
+
+
+def link(
+    incident: Incident, other: Incident, kind: LinkKind, *, now: datetime, actor: str
+) -> Change:
+    _require_not_closed(incident)
+    if other.id == incident.id:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            "an incident cannot be linked to itself",
+            ("input", "relatedId"),
+        )
+    if any(x.incident_id == other.id and x.kind is kind for x in incident.links):
+        return Change(incident, ())
+    if kind is LinkKind.DUPLICATE_OF and any(
+        x.kind is LinkKind.DUPLICATE_OF for x in incident.links
+    ):
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            f"{incident.key} is already marked as a duplicate of another incident",
+            ("input", "kind"),
+        )
+    new = replace(incident, links=(*incident.links, IncidentLink(kind, other.id, now)))
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    verb = "duplicate of" if kind is LinkKind.DUPLICATE_OF else "related to"
+    rec.add(
+        "INCIDENT_LINKED",
+        f"Marked as {verb} {other.key}",
+        kind=kind.value,
+        incidentId=other.id,
+        key=other.key,
+    )
+    return rec.commit(new)
+
+
+def _require_not_closed(incident: Incident) -> None:
+    if incident.status is IncidentStatus.CLOSED:
+        raise DomainError(
+            UserErrorCode.INVALID_TRANSITION,
+            f"{incident.key} is CLOSED and can no longer change",
+            ("input", "id"),
+        )
+
+
+def _check_not_future(value: datetime | None, now: datetime, field: str) -> None:
+    if value is not None and value > now:
+        raise DomainError(
+            UserErrorCode.VALIDATION, f"{field} cannot be in the future", ("input", field)
+        )
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value"):
+        return value.value
+    return value

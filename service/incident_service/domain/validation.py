@@ -1,0 +1,53 @@
+"""Input limits shared by every command that takes text from a user."""
+
+from __future__ import annotations
+
+from incident_service.domain.errors import validation
+
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+LABEL_MAX = 64
+LABELS_MAX = 50
+NAME_MAX = 200
+
+
+def title(value: str, field: str = "title") -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise validation(field, f"{field} must not be empty")
+    if len(cleaned) > TITLE_MAX:
+        raise validation(
+            field, f"{field} must be at most {TITLE_MAX} characters (got {len(cleaned)})"
+        )
+    return cleaned
+
+
+def text(value: str | None, field: str, *, required: bool = False) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise validation(field, f"{field} must not be empty")
+        return None
+    if len(value) > TEXT_MAX:
+        raise validation(field, f"{field} must be at most {TEXT_MAX} characters (got {len(value)})")
+    return value.strip()
+
+
+def name(value: str, field: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise validation(field, f"{field} must not be empty")
+    if len(cleaned) > NAME_MAX:
+        raise validation(field, f"{field} must be at most {NAME_MAX} characters")
+    return cleaned
+
+
+def labels(values: list[str], field: str = "labels") -> list[str]:
+    if len(values) > LABELS_MAX:
+        raise validation(field, f"at most {LABELS_MAX} labels are allowed (got {len(values)})")
+    seen: dict[str, None] = {}
+    for raw in values:
+        label = raw.strip()
+        if not label or len(label) > LABEL_MAX:
+            raise validation(field, f"each label must be 1..{LABEL_MAX} characters")
+        seen.setdefault(label, None)
+    return list(seen)

@@ -1,0 +1,105 @@
+"""The embedded database: SecantusDB run as a child process on loopback.
+
+Used when MONGODB_URI is empty (development and tests). It is a separate
+process, never imported: SecantusDB is GPL-2.0 and an optional extra, and
+its Python engine would otherwise compete with the service for the GIL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+class EmbeddedError(Exception):
+    """The embedded database is missing or did not start; one-line message."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def executable() -> str:
+    candidate = Path(sys.executable).parent / "secantusd-py"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("secantusd-py")
+    if found is None:
+        raise EmbeddedError(
+            "the embedded database is not installed: pip install 'incident-service[embedded]' "
+            "or set MONGODB_URI to a MongoDB replica set"
+        )
+    return found
+
+
+class EmbeddedMongo:
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "secantusd.log").open("ab")
+        cmd = [
+            executable(),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.data_dir / "db"),
+            "--log-level",
+            "WARNING",
+        ]
+        self.process = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EmbeddedError(
+                    f"the embedded database exited with code {self.process.returncode}; "
+                    f"see {self.data_dir / 'secantusd.log'}"
+                )
+            if self._answers_ping():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise EmbeddedError(f"the embedded database did not answer ping within {timeout:.0f}s")
+
+    def _answers_ping(self) -> bool:
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300
+        )
+        try:
+            client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,1 @@
+"""Persistence on MongoDB through PyMongo's async API."""

@@ -1,0 +1,159 @@
+"""Domain objects <-> MongoDB documents. Field names in the database are camelCase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incident_service.domain.enums import (
+    ComponentStatus,
+    Impact,
+    IncidentCategory,
+    IncidentRole,
+    IncidentStatus,
+    LinkKind,
+    Urgency,
+    Visibility,
+)
+from incident_service.domain.incident import Event, Incident, IncidentLink, RoleAssignment
+from incident_service.domain.service import Service
+
+Doc = dict[str, Any]
+
+_TIMES = (
+    "impact_started_at",
+    "detected_at",
+    "declared_at",
+    "acknowledged_at",
+    "identified_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def incident_to_doc(i: Incident) -> Doc:
+    doc: Doc = {
+        "_id": i.id,
+        "number": i.number,
+        "key": i.key,
+        "title": i.title,
+        "description": i.description,
+        "status": i.status.value,
+        "publicStatus": i.public_status.value,
+        "open": i.is_open,
+        "category": i.category.value,
+        "impact": i.impact.value,
+        "urgency": i.urgency.value,
+        "priority": i.priority.value,
+        "visibility": i.visibility.value,
+        "serviceIds": list(i.service_ids),
+        "labels": list(i.labels),
+        "roles": [
+            {"role": r.role.value, "user": r.user, "assignedAt": r.assigned_at} for r in i.roles
+        ],
+        "links": [
+            {"kind": x.kind.value, "incidentId": x.incident_id, "linkedAt": x.linked_at}
+            for x in i.links
+        ],
+        "rootCause": i.root_cause,
+        "resolution": i.resolution,
+        "declaredBy": i.declared_by,
+        "version": i.version,
+        "lastSeq": i.last_seq,
+    }
+    for name in _TIMES:
+        doc[_camel(name)] = getattr(i, name)
+    if i.idempotency_key is not None:
+        doc["idempotencyKey"] = i.idempotency_key
+    return doc
+
+
+def incident_from_doc(d: Doc) -> Incident:
+    return Incident(
+        id=d["_id"],
+        number=d["number"],
+        title=d["title"],
+        description=d.get("description"),
+        status=IncidentStatus(d["status"]),
+        category=IncidentCategory(d["category"]),
+        impact=Impact(d["impact"]),
+        urgency=Urgency(d["urgency"]),
+        visibility=Visibility(d.get("visibility", "INTERNAL")),
+        service_ids=tuple(d.get("serviceIds", ())),
+        labels=tuple(d.get("labels", ())),
+        roles=tuple(
+            RoleAssignment(IncidentRole(r["role"]), r["user"], r["assignedAt"])
+            for r in d.get("roles", ())
+        ),
+        links=tuple(
+            IncidentLink(LinkKind(x["kind"]), x["incidentId"], x["linkedAt"])
+            for x in d.get("links", ())
+        ),
+        root_cause=d.get("rootCause"),
+        resolution=d.get("resolution"),
+        declared_by=d.get("declaredBy", "unknown"),
+        idempotency_key=d.get("idempotencyKey"),
+        version=d["version"],
+        last_seq=d["lastSeq"],
+        **{name: d.get(_camel(name)) for name in _TIMES},
+    )
+
+
+def event_to_doc(e: Event) -> Doc:
+    return {
+        "incidentId": e.incident_id,
+        "seq": e.seq,
+        "type": e.type,
+        "at": e.at,
+        "actor": e.actor,
+        "visibility": e.visibility.value,
+        "message": e.message,
+        "data": e.data,
+    }
+
+
+def event_from_doc(d: Doc) -> Event:
+    return Event(
+        incident_id=d["incidentId"],
+        seq=d["seq"],
+        type=d["type"],
+        at=d["at"],
+        actor=d["actor"],
+        visibility=Visibility(d["visibility"]),
+        message=d.get("message"),
+        data=d.get("data") or {},
+    )
+
+
+def event_id(d: Doc) -> str:
+    return f"{d['incidentId']}:{d['seq']}"
+
+
+def service_to_doc(s: Service) -> Doc:
+    return {
+        "_id": s.id,
+        "name": s.name,
+        "description": s.description,
+        "status": s.status.value,
+        "createdAt": s.created_at,
+        "updatedAt": s.updated_at,
+        "version": s.version,
+    }
+
+
+def service_from_doc(d: Doc) -> Service:
+    return Service(
+        id=d["_id"],
+        name=d["name"],
+        description=d.get("description"),
+        status=ComponentStatus(d["status"]),
+        created_at=d["createdAt"],
+        updated_at=d["updatedAt"],
+        version=d.get("version", 1),
+    )

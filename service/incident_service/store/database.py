@@ -1,0 +1,99 @@
+"""The MongoDB connection, the collections and their indexes."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+Doc = dict[str, Any]
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "incidents": [
+        IndexModel([("number", ASCENDING)], unique=True, name="number_unique"),
+        IndexModel(
+            [("idempotencyKey", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"idempotencyKey": {"$type": "string"}},
+            name="idempotency_key_unique",
+        ),
+        # One index per list order (see store/paging.py); equality filters
+        # on status / priority / service / label use the ones below.
+        IndexModel([("declaredAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        IndexModel(
+            [("priority", ASCENDING), ("declaredAt", DESCENDING), ("_id", DESCENDING)],
+            name="priority",
+        ),
+        IndexModel([("status", ASCENDING), ("declaredAt", DESCENDING)], name="status"),
+        IndexModel([("serviceIds", ASCENDING), ("declaredAt", DESCENDING)], name="service"),
+        IndexModel([("labels", ASCENDING), ("declaredAt", DESCENDING)], name="label"),
+        IndexModel([("visibility", ASCENDING), ("status", ASCENDING)], name="public_active"),
+    ],
+    "incident_events": [
+        IndexModel([("incidentId", ASCENDING), ("seq", ASCENDING)], unique=True, name="timeline"),
+    ],
+    "services": [
+        IndexModel([("name", ASCENDING)], unique=True, name="name_unique"),
+    ],
+    "service_events": [
+        IndexModel([("serviceId", ASCENDING), ("at", ASCENDING)], name="service_history"),
+    ],
+}
+
+
+class Database:
+    """Owns the client; hands out collections. One per process."""
+
+    def __init__(self, uri: str, name: str) -> None:
+        self.client: AsyncMongoClient[Doc] = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            tzinfo=UTC,
+            serverSelectionTimeoutMS=5000,
+            appname="incident-service",
+        )
+        self.db: AsyncDatabase[Doc] = self.client[name]
+
+    @property
+    def incidents(self) -> AsyncCollection[Doc]:
+        return self.db["incidents"]
+
+    @property
+    def incident_events(self) -> AsyncCollection[Doc]:
+        return self.db["incident_events"]
+
+    @property
+    def services(self) -> AsyncCollection[Doc]:
+        return self.db["services"]
+
+    @property
+    def service_events(self) -> AsyncCollection[Doc]:
+        return self.db["service_events"]
+
+    @property
+    def counters(self) -> AsyncCollection[Doc]:
+        return self.db["counters"]
+
+    def collection(self, name: str) -> AsyncCollection[Doc]:
+        return self.db[name]
+
+    async def ensure_indexes(self) -> None:
+        """Idempotent: creating an index that exists with the same spec is a no-op."""
+        existing = set(await self.db.list_collection_names())
+        for name, models in INDEXES.items():
+            if name not in existing:
+                await self.db.create_collection(name)
+            await self.db[name].create_indexes(models)
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.client.close()

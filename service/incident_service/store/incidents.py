@@ -1,0 +1,234 @@
+"""Incidents and their timeline: reads, and writes guarded by version."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from incident_service.domain.enums import IncidentCategory, IncidentStatus, Priority, Visibility
+from incident_service.domain.errors import DomainError, conflict, not_found, validation
+from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
+from incident_service.store import codec
+from incident_service.store.database import Database
+from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
+
+Doc = dict[str, Any]
+
+ORDERS: dict[str, Order] = {
+    "NEWEST_FIRST": Order("NEWEST_FIRST", (("declaredAt", -1), ("_id", -1))),
+    "OLDEST_FIRST": Order("OLDEST_FIRST", (("declaredAt", 1), ("_id", 1))),
+    "PRIORITY": Order("PRIORITY", (("priority", 1), ("declaredAt", -1), ("_id", -1))),
+}
+
+#: Attempts for a command without expectedVersion that races another writer.
+_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    statuses: tuple[IncidentStatus, ...] = ()
+    priorities: tuple[Priority, ...] = ()
+    category: IncidentCategory | None = None
+    service_id: str | None = None
+    label: str | None = None
+    search: str | None = None
+    open_only: bool = False
+    declared_after: datetime | None = None
+    declared_before: datetime | None = None
+    visibility: Visibility | None = None
+
+    def to_mongo(self) -> Doc:
+        clauses: list[Doc] = []
+        if self.statuses:
+            clauses.append({"status": {"$in": [s.value for s in self.statuses]}})
+        if self.priorities:
+            clauses.append({"priority": {"$in": [p.value for p in self.priorities]}})
+        if self.category is not None:
+            clauses.append({"category": self.category.value})
+        if self.service_id is not None:
+            clauses.append({"serviceIds": self.service_id})
+        if self.label is not None:
+            clauses.append({"labels": self.label})
+        if self.search:
+            # The user's text is matched literally, never as a pattern.
+            clauses.append({"title": {"$regex": re.escape(self.search), "$options": "i"}})
+        if self.open_only:
+            clauses.append({"open": True})
+        if self.declared_after is not None:
+            clauses.append({"declaredAt": {"$gte": self.declared_after}})
+        if self.declared_before is not None:
+            clauses.append({"declaredAt": {"$lt": self.declared_before}})
+        if self.visibility is not None:
+            clauses.append({"visibility": self.visibility.value})
+        if not clauses:
+            return {}
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[tuple[Incident, str]]  # (incident, cursor)
+    has_next: bool
+
+
+class _Stale(Exception):
+    """The incident moved on between read and write."""
+
+
+def parse_id(value: str, field: str = "id") -> str:
+    """Incident and service ids are ObjectId hex strings; anything else is invalid."""
+    if len(value) != 24 or not ObjectId.is_valid(value):
+        raise validation(field, f"{field} {value[:40]!r} is not a valid id")
+    return value.lower()
+
+
+class IncidentStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._incidents = database.incidents
+        self._events = database.incident_events
+
+    # Reads
+
+    async def get(self, incident_id: str) -> Incident | None:
+        doc = await self._incidents.find_one({"_id": incident_id})
+        return codec.incident_from_doc(doc) if doc else None
+
+    async def get_by_key(self, key: str) -> Incident | None:
+        match = re.fullmatch(r"INC-(\d{1,12})", key.strip().upper())
+        if not match:
+            return None
+        doc = await self._incidents.find_one({"number": int(match.group(1))})
+        return codec.incident_from_doc(doc) if doc else None
+
+    async def get_many(self, ids: list[str]) -> list[Incident]:
+        docs = await self._incidents.find({"_id": {"$in": ids}}).to_list()
+        return [codec.incident_from_doc(d) for d in docs]
+
+    async def page(self, query: IncidentQuery, order: Order, first: int, after: str | None) -> Page:
+        mongo = query.to_mongo()
+        if after:
+            keyset = after_filter(order, decode_cursor(order, after))
+            mongo = {"$and": [mongo, keyset]} if mongo else keyset
+        docs = await self._incidents.find(mongo).sort(order.sort).limit(first + 1).to_list()
+        items = [(codec.incident_from_doc(d), encode_cursor(order, d)) for d in docs[:first]]
+        return Page(items, has_next=len(docs) > first)
+
+    async def count(self, query: IncidentQuery) -> int:
+        return await self._incidents.count_documents(query.to_mongo())
+
+    async def events(
+        self,
+        incident_id: str,
+        after_seq: int = 0,
+        limit: int = 100,
+        visibility: Visibility | None = None,
+    ) -> list[Event]:
+        mongo: Doc = {"incidentId": incident_id, "seq": {"$gt": after_seq}}
+        if visibility is not None:
+            mongo["visibility"] = visibility.value
+        docs = await self._events.find(mongo).sort("seq", 1).limit(limit).to_list()
+        return [codec.event_from_doc(d) for d in docs]
+
+    async def count_events(self, incident_id: str) -> int:
+        return await self._events.count_documents({"incidentId": incident_id})
+
+    # Writes
+
+    async def declare(
+        self, cmd: Declaration, *, now: datetime, actor: str
+    ) -> tuple[Incident, bool]:
+        """Create an incident; returns (incident, created). Same idempotency key, same incident."""
+        if cmd.idempotency_key:
+            existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
+            if existing:
+                return codec.incident_from_doc(existing), False
+        created: list[Change] = []
+
+        async def txn(session: AsyncClientSession) -> None:
+            created.clear()
+            counter = await self._db.counters.find_one_and_update(
+                {"_id": "incident"},
+                {"$inc": {"seq": 1}},
+                upsert=True,
+                return_document=True,
+                session=session,
+            )
+            change = declare(cmd, id=str(ObjectId()), number=counter["seq"], now=now, actor=actor)
+            await self._incidents.insert_one(
+                codec.incident_to_doc(change.incident), session=session
+            )
+            await self._insert_events(change.events, session)
+            created.append(change)
+
+        try:
+            await self._run(txn)
+        except DuplicateKeyError:
+            # A concurrent declare with the same idempotency key won the race.
+            existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
+            if existing is None:
+                raise
+            return codec.incident_from_doc(existing), False
+        return created[0].incident, True
+
+    async def apply(
+        self,
+        incident_id: str,
+        command: Callable[[Incident], Change],
+        expected_version: int | None = None,
+    ) -> Change:
+        """Load, run a pure command, write the result and its events in one transaction.
+
+        With `expected_version`, a mismatch is a CONFLICT and nothing is written.
+        Without it, a race with another writer re-runs the command on fresh state.
+        """
+        for _ in range(_RETRIES):
+            incident = await self.get(incident_id)
+            if incident is None:
+                raise not_found("incident")
+            if expected_version is not None and expected_version != incident.version:
+                raise conflict(expected_version, incident.version)
+            change = command(incident)
+            if not change.events:
+                return change
+            try:
+                await self._save(change, incident.version)
+            except _Stale:
+                if expected_version is not None:
+                    fresh = await self.get(incident_id)
+                    raise conflict(expected_version, fresh.version if fresh else -1) from None
+                continue
+            return change
+        raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
+
+    async def _save(self, change: Change, previous_version: int) -> None:
+        doc = codec.incident_to_doc(change.incident)
+
+        async def txn(session: AsyncClientSession) -> None:
+            result = await self._incidents.replace_one(
+                {"_id": doc["_id"], "version": previous_version}, doc, session=session
+            )
+            if result.matched_count == 0:
+                raise _Stale
+            await self._insert_events(change.events, session)
+
+        try:
+            await self._run(txn)
+        except DuplicateKeyError:
+            # Same (incidentId, seq) written by a concurrent writer.
+            raise _Stale from None
+
+    async def _insert_events(self, events: tuple[Event, ...], session: AsyncClientSession) -> None:
+        if events:
+            await self._events.insert_many([codec.event_to_doc(e) for e in events], session=session)
+
+    async def _run(self, txn: Callable[[AsyncClientSession], Any]) -> None:
+        async with self._db.client.start_session() as session:
+            await session.with_transaction(txn)

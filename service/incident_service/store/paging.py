@@ -1,0 +1,78 @@
+"""Keyset pagination: opaque cursors over a compound sort key.
+
+A cursor encodes the order it was made for and the sort-key values of the
+last row; the next page asks for rows strictly after that key. Unlike an
+offset, rows inserted meanwhile never shift a page (no duplicate, no gap).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from incident_service.domain.errors import validation
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Order:
+    name: str
+    keys: tuple[tuple[str, int], ...]  # (field, 1 | -1); the last is a unique tiebreaker
+
+    @property
+    def sort(self) -> list[tuple[str, int]]:
+        return list(self.keys)
+
+
+def encode_cursor(order: Order, doc: Doc) -> str:
+    values = [_enc(doc.get(field)) for field, _ in order.keys]
+    raw = json.dumps([order.name, values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(order: Order, cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if name != order.name or len(values) != len(order.keys):
+            raise ValueError
+        return [_dec(v) for v in values]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise validation("after", "after is not a cursor from this list and order") from None
+
+
+def after_filter(order: Order, values: list[Any]) -> Doc:
+    """Rows strictly after `values` in `order`: (a > x) or (a = x and b > y) ..."""
+    branches: list[Doc] = []
+    for i, (field, direction) in enumerate(order.keys):
+        branch: Doc = {f: values[j] for j, (f, _) in enumerate(order.keys[:i])}
+        branch[field] = {"$gt" if direction == 1 else "$lt": values[i]}
+        branches.append(branch)
+    return {"$or": branches}
+
+
+def _enc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$d": value.isoformat()}
+    return value
+
+
+def _dec(value: Any) -> Any:
+    if isinstance(value, dict):
+        return datetime.fromisoformat(value["$d"])
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise ValueError
+    return value
+
+
+def clamp_first(first: int | None, default: int = 20, maximum: int = 100) -> int:
+    if first is None:
+        return default
+    if first < 0 or first > maximum:
+        raise validation("first", f"first must be between 0 and {maximum}")
+    return first

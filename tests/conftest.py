@@ -1,0 +1,61 @@
+"""Shared fixtures: one embedded database and one service process per test session.
+
+Set TEST_MONGODB_URI to run the integration tests against a real MongoDB
+replica set instead of the embedded server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess, start_database
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("TEST_MONGODB_URI"):
+        yield os.environ["TEST_MONGODB_URI"]
+        return
+    db = start_database(tmp_path_factory.mktemp("mongo"))
+    try:
+        yield db.uri
+    finally:
+        db.stop()
+
+
+def service_env(mongo_uri: str, database: str, **extra: str) -> dict[str, str]:
+    return {
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DATABASE": database,
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def service(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """A running service on its own database, shared by the session."""
+    log = Path(tmp_path_factory.mktemp("service")) / "service.log"
+    proc = ServiceProcess(service_env(mongo_uri, f"test_{uuid.uuid4().hex[:8]}"), log_path=log)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def gql(service: ServiceProcess) -> GraphQLClient:
+    return GraphQLClient(service.url)
+
+
+@pytest.fixture
+def tag() -> str:
+    """A unique label, so a test can filter to exactly the incidents it made."""
+    return f"t-{uuid.uuid4().hex[:10]}"

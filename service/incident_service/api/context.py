@@ -27,6 +27,8 @@ class Context:
     response: Response | WebSocket | None
     runtime: Runtime
     principal: Principal = ANONYMOUS
+    # Set by Strawberry from the websocket `connection_init` payload.
+    connection_params: dict[str, Any] | None = None
     # Batches within one tick; cache off because a websocket connection keeps
     # one context for its whole life and must never see stale services.
     service_loader: DataLoader[str, Service | None] = field(init=False)

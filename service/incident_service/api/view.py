@@ -17,8 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.api.context import Context
 from incident_service.auth import ANONYMOUS, Principal, bearer_token
@@ -101,6 +103,22 @@ class GraphQLView(GraphQL[Context, None]):
         )
         request.state.context = context
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket from its `connection_init` payload (both subprotocols).
+
+        The payload may carry `{"authorization": "Bearer <key>"}` (or
+        `Authorization`); none at all means anonymous (status page only).
+        """
+        params = context.connection_params or {}
+        header = params.get("authorization") or params.get("Authorization")
+        if header is not None and not isinstance(header, str):
+            raise ConnectionRejectionError({"message": "authorization must be a string"})
+        try:
+            context.principal = await self.principal_for(header)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        return UNSET
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":

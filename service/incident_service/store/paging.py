@@ -64,6 +64,8 @@ def _enc(value: Any) -> Any:
 
 def _dec(value: Any) -> Any:
     if isinstance(value, dict):
+        if set(value) != {"$d"} or not isinstance(value["$d"], str):
+            raise ValueError
         return datetime.fromisoformat(value["$d"])
     if value is not None and not isinstance(value, (str, int, float)):
         raise ValueError

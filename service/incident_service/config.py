@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     # Authentication.
     admin_api_key: str = ""
     admin_api_key_file: Path | None = None
+    # lastUsedAt of an API key is written at most once per this many seconds.
+    api_key_touch_interval: float = Field(60.0, ge=0)
+    # Optional OIDC/JWT bearer tokens: on when OIDC_ISSUER is set.
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_file: Path | None = None
+    oidc_hs256_secret: str = ""
+    oidc_role_claim: str = "role"
+    oidc_leeway_seconds: float = Field(30.0, ge=0)
+
+    # Rate limits ("N/second|minute|hour", empty = off): authenticated
+    # callers count per key or user, anonymous and bad-credential requests per IP.
+    rate_limit_per_key: str = "1200/minute"
+    rate_limit_per_ip: str = "600/minute"
 
     # GraphQL surface limits.
     max_query_depth: int = Field(12, ge=1)
@@ -60,6 +74,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(2000, ge=10)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     introspection: bool | None = None
+    field_suggestions: bool | None = None
     graphiql: bool | None = None
     cors_allow_origins: str = ""
 
@@ -82,6 +97,35 @@ class Settings(BaseSettings):
             except OSError as exc:
                 raise ValueError(f"ADMIN_API_KEY_FILE: cannot read: {exc.strerror}") from exc
         return self
+
+    @model_validator(mode="after")
+    def _check_auth_settings(self) -> Settings:
+        from limits import parse  # the rate-limit syntax is the library's
+
+        for name in ("rate_limit_per_key", "rate_limit_per_ip"):
+            value = getattr(self, name)
+            try:
+                if value.strip():
+                    parse(value)
+            except ValueError:
+                raise ValueError(
+                    f"{name.upper()}: {value!r} is not a rate like 600/minute (empty: off)"
+                ) from None
+        if self.oidc_issuer and not (self.oidc_jwks_file or self.oidc_hs256_secret):
+            raise ValueError("OIDC_ISSUER: also set OIDC_JWKS_FILE or OIDC_HS256_SECRET")
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("OIDC_AUDIENCE: required when OIDC_ISSUER is set")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return not self.is_production
 
     @property
     def is_production(self) -> bool:
@@ -123,6 +167,11 @@ def load_settings() -> Settings:
         _ = settings.sla
     except ValidationError as exc:
         err = exc.errors()[0]
+        if not err["loc"]:
+            # A cross-field check: its message already starts with the variable.
+            raise ConfigError(
+                f"invalid setting {err['msg'].removeprefix('Value error, ')}"
+            ) from None
         prefix = "SLA_" if exc.title == "SlaTargets" else ""
         name = prefix + _env_name(err["loc"])
         raise ConfigError(f"invalid setting {name}: {err['msg']}") from None

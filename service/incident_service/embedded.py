@@ -53,8 +53,13 @@ class EmbeddedMongo:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
     def start(self, timeout: float = 30.0) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / "secantusd.log").open("ab")
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            log = (self.data_dir / "secantusd.log").open("ab")
+        except OSError as exc:
+            raise EmbeddedError(
+                f"cannot use DATA_DIR {self.data_dir} for the embedded database: {exc.strerror}"
+            ) from None
         cmd = [
             executable(),
             "--host",

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     # Database. Empty MONGODB_URI means: start the embedded SecantusDB.
     mongodb_uri: str = ""
+    # Or read it from a mounted secret file (Kubernetes Secret volume).
+    mongodb_uri_file: Path | None = None
     mongodb_database: str = "incident_service"
     data_dir: Path = Path(".data")
     embedded_start_timeout: float = Field(30.0, gt=0)
@@ -88,6 +90,20 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    # json: one object per line for log collectors; text: for a terminal.
+    log_format: str = Field("json", pattern=r"^(json|text)$")
+
+    @model_validator(mode="after")
+    def _read_mongodb_uri_file(self) -> Settings:
+        if self.mongodb_uri_file and not self.mongodb_uri:
+            try:
+                self.mongodb_uri = self.mongodb_uri_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"MONGODB_URI_FILE: cannot read: {exc.strerror}") from exc
+        if self.is_production and not self.mongodb_uri:
+            # The embedded database is for development; production needs a replica set.
+            raise ValueError("MONGODB_URI: required when APP_PROFILE=production")
+        return self
 
     @model_validator(mode="after")
     def _read_key_file(self) -> Settings:

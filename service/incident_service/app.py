@@ -11,10 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from incident_service import health
+from incident_service import health, metrics
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
+from incident_service.http_metrics import HttpMetricsMiddleware
 from incident_service.runtime import Runtime
 
 
@@ -37,13 +38,15 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             await runtime.stop()
 
     middleware = [
+        # Outermost, so it times and counts every response, CORS rejections included.
+        Middleware(HttpMetricsMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "content-type", "accept"],
             max_age=600,
-        )
+        ),
     ]
     app = Starlette(
         routes=[
@@ -51,6 +54,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             WebSocketRoute("/graphql", view),
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
+            Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -37,10 +37,12 @@ def _export_schema() -> int:
 def _serve(host: str | None, port: int | None) -> int:
     import uvicorn
 
+    from incident_service import logging_setup
     from incident_service.app import create_app
     from incident_service.embedded import EmbeddedError, EmbeddedMongo
 
     settings = load_settings()
+    logging_setup.configure(settings.log_level, settings.log_format)
     embedded: EmbeddedMongo | None = None
     uri = settings.mongodb_uri
     try:
@@ -62,6 +64,7 @@ def _serve(host: str | None, port: int | None) -> int:
             ws_ping_timeout=settings.ws_ping_interval,
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
             log_level=settings.log_level.lower(),
+            log_config=None,  # keep logging_setup's JSON handler
             proxy_headers=True,
         )
     except EmbeddedError as exc:

@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.metrics_extension import GraphQLMetrics
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.config import Settings
 from incident_service.domain.errors import DomainError
@@ -56,6 +57,8 @@ def _domain_error_codes() -> type[SchemaExtension]:
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     # Factories, not instances: an instance would share state across requests.
     return [
+        # First: its hooks exit last, after MaskErrors, so it counts final error codes.
+        GraphQLMetrics,
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

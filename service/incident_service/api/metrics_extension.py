@@ -1,0 +1,110 @@
+"""Prometheus instrumentation of GraphQL operations, as a Strawberry extension.
+
+Counts operations by name and type, times queries and mutations, counts
+errors by code and userErrors by code, and tracks running subscriptions.
+List it first among the schema's extensions: hooks exit in reverse order,
+so it then sees errors after MaskErrors has replaced the unexpected ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from incident_service import metrics
+
+MASKED = "INTERNAL_SERVER_ERROR"
+
+
+class GraphQLMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        self._subscription: str | None = None
+        self._streamed = False
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._finish(time.perf_counter() - start)
+
+    def on_execute(self) -> Iterator[None]:
+        # Runs once the document is parsed and valid; for a subscription it
+        # wraps only the subscribe call, not the stream that follows.
+        if self._type() == "subscription":
+            self._subscription = _root_field(self.execution_context) or "unknown"
+            metrics.SUBSCRIPTIONS_ACTIVE.labels(self._subscription).inc()
+        yield
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        yield
+        # After the yield, so after MaskErrors (listed later) has processed it.
+        self._streamed = True
+        _count_errors(getattr(result, "errors", None), self.execution_context.graphql_document)
+
+    def _finish(self, elapsed: float) -> None:
+        ctx = self.execution_context
+        name = metrics.operation_label(ctx.operation_name)
+        kind = self._type()
+        metrics.GRAPHQL_OPERATIONS.labels(name, kind).inc()
+        if self._subscription is not None:
+            metrics.SUBSCRIPTIONS_ACTIVE.labels(self._subscription).dec()
+        else:
+            metrics.GRAPHQL_DURATION.labels(name, kind).observe(elapsed)
+        result = ctx.result
+        if not self._streamed and result is not None:
+            _count_errors(result.errors, ctx.graphql_document)
+        if kind == "mutation" and result is not None:
+            _count_user_errors(result.data)
+
+    def _type(self) -> str:
+        if self.execution_context.graphql_document is None:
+            return "unknown"
+        try:
+            op = self.execution_context.operation_type
+        except Exception:  # an operation name that matches no operation
+            return "unknown"
+        return {
+            OperationType.QUERY: "query",
+            OperationType.MUTATION: "mutation",
+            OperationType.SUBSCRIPTION: "subscription",
+        }.get(op, "unknown")
+
+
+def _root_field(ctx: Any) -> str | None:
+    document = ctx.graphql_document
+    for definition in document.definitions if document else ():
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    return selection.name.value
+    return None
+
+
+def _error_code(error: GraphQLError, parsed: bool) -> str:
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str) and code.isupper() and len(code) <= 40:
+        return code
+    if not parsed:
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return MASKED
+
+
+def _count_errors(errors: list[GraphQLError] | None, document: Any) -> None:
+    for error in errors or ():
+        metrics.GRAPHQL_ERRORS.labels(_error_code(error, document is not None)).inc()
+
+
+def _count_user_errors(data: dict[str, Any] | None) -> None:
+    for payload in (data or {}).values():
+        if not isinstance(payload, dict):
+            continue
+        for user_error in payload.get("userErrors") or ():
+            code = user_error.get("code") if isinstance(user_error, dict) else None
+            if isinstance(code, str) and code.isupper() and len(code) <= 40:
+                metrics.GRAPHQL_USER_ERRORS.labels(code).inc()

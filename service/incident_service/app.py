@@ -17,6 +17,7 @@ from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
 from incident_service.http_metrics import HttpMetricsMiddleware
 from incident_service.runtime import Runtime
+from incident_service.web.routes import status_routes
 
 
 def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
@@ -55,6 +56,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
+            *status_routes(settings.status_page_title),
         ],
         middleware=middleware,
         lifespan=lifespan,

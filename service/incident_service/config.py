@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     ws_ping_interval: float = Field(20.0, gt=0)
     subscriber_queue_size: int = Field(1000, ge=1)
 
+    # The built-in public status page at /status.
+    status_page_title: str = Field("Service status", min_length=1, max_length=200)
+
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 

@@ -16,6 +16,7 @@ from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
 from incident_service.http_metrics import HttpMetricsMiddleware
+from incident_service.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from incident_service.runtime import Runtime
 from incident_service.web.routes import status_routes
 
@@ -41,13 +42,18 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
     middleware = [
         # Outermost, so it times and counts every response, CORS rejections included.
         Middleware(HttpMetricsMiddleware),
+        # Every response (even a 413) carries X-Request-ID, and every log line the id.
+        Middleware(RequestIdMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type", "accept"],
+            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
             max_age=600,
         ),
+        # Inside CORS, so a browser can read the 413 of an allowed origin.
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
     app = Starlette(
         routes=[

@@ -62,6 +62,8 @@ def _serve(host: str | None, port: int | None) -> int:
             port=port or settings.port,
             ws_ping_interval=settings.ws_ping_interval,
             ws_ping_timeout=settings.ws_ping_interval,
+            # A websocket frame is bounded like an HTTP body.
+            ws_max_size=settings.max_body_bytes,
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
             log_level=settings.log_level.lower(),
             log_config=None,  # keep logging_setup's JSON handler

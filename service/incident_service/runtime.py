@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from incident_service.auth import Principal, match_admin_key
+from incident_service.apikeys.store import ApiKeyStore
+from incident_service.auth import Principal
+from incident_service.authn import Authenticator
 from incident_service.config import Settings
 from incident_service.domain.enums import Priority
 from incident_service.domain.priority import SlaTarget, sla_targets_from_seconds
+from incident_service.oidc import OidcVerifier
+from incident_service.ratelimit import RateLimiter
 from incident_service.store.database import Database
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.services import ServiceStore
@@ -23,17 +27,38 @@ class Runtime:
     database: Database
     incidents: IncidentStore = field(init=False)
     services: ServiceStore = field(init=False)
+    api_keys: ApiKeyStore = field(init=False)
+    authenticator: Authenticator = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
     sla_targets: dict[Priority, SlaTarget] = field(init=False)
     draining: bool = False
 
     def __post_init__(self) -> None:
         self.incidents = IncidentStore(self.database)
         self.services = ServiceStore(self.database)
+        self.api_keys = ApiKeyStore(self.database)
+        s = self.settings
+        oidc = (
+            OidcVerifier.create(
+                s.oidc_issuer,
+                s.oidc_audience,
+                s.oidc_role_claim,
+                s.oidc_leeway_seconds,
+                s.oidc_jwks_file,
+                s.oidc_hs256_secret,
+            )
+            if s.oidc_enabled
+            else None
+        )
+        self.authenticator = Authenticator(
+            s.admin_api_key, self.api_keys, oidc, s.api_key_touch_interval
+        )
+        self.rate_limiter = RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip)
         self.sla_targets = sla_targets_from_seconds(self.settings.sla.model_dump())
 
     async def authenticate(self, token: str) -> Principal | None:
         """The principal a bearer token stands for, or None if it stands for nobody."""
-        return match_admin_key(token, self.settings.admin_api_key)
+        return await self.authenticator.authenticate(token)
 
     @classmethod
     def create(cls, settings: Settings, mongodb_uri: str) -> Runtime:
@@ -41,6 +66,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.database.ensure_indexes()
+        await self.api_keys.ensure_indexes()
 
     async def stop(self) -> None:
         await self.database.close()

@@ -16,11 +16,14 @@ class _RoleAtLeast(BasePermission):
         principal = info.context.principal
         if principal.role >= self.required:
             return True
-        if principal.role is Role.ANONYMOUS:
+        if principal.kind == "anonymous":
             self.message = "Authentication required: send Authorization: Bearer <api key>"
             self.error_extensions = {"code": "UNAUTHENTICATED"}
         else:
-            self.message = f"Forbidden: this needs the {self.required.name} role"
+            self.message = (
+                f"Forbidden: this needs the {self.required.name} role"
+                f" (you have {principal.role.name})"
+            )
             self.error_extensions = {"code": "FORBIDDEN"}
         return False
 

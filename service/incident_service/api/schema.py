@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    MaskErrors,
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -15,15 +16,17 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from incident_service.api.errors import MaskUnexpected, error_codes
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.metrics_extension import GraphQLMetrics
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
+from incident_service.apikeys.api import AccessMutations, AccessQueries
 from incident_service.config import Settings
 from incident_service.domain.errors import DomainError
 
-Query = merge_types("Query", (IncidentQueries, ServiceQueries))
-Mutation = merge_types("Mutation", (IncidentMutations, ServiceMutations))
+Query = merge_types("Query", (IncidentQueries, ServiceQueries, AccessQueries))
+Mutation = merge_types("Mutation", (IncidentMutations, ServiceMutations, AccessMutations))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -62,8 +65,14 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        error_codes(suggestions=settings.field_suggestions_enabled),
+        *(
+            []
+            if settings.introspection_enabled
+            else [lambda: AddValidationRules([NoSchemaIntrospectionCustomRule])]
+        ),
         _domain_error_codes(),
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        lambda: MaskUnexpected(should_mask_error=_should_mask),
     ]
 
 

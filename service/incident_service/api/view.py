@@ -24,6 +24,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.api.context import Context
 from incident_service.auth import ANONYMOUS, Principal, bearer_token
+from incident_service.ratelimit import Verdict
 from incident_service.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -54,6 +55,16 @@ class Unauthenticated(Exception):
     """A credential was sent and it is not valid."""
 
 
+class RateLimited(Exception):
+    """The caller (key, user or IP) is over its request rate."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(
+            f"Rate limit exceeded ({verdict.limit}); retry after {verdict.retry_after}s"
+        )
+        self.retry_after = verdict.retry_after
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         self.runtime = runtime
@@ -74,15 +85,35 @@ class GraphQLView(GraphQL[Context, None]):
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        except RateLimited as e:
+            response = JSONResponse(
+                error_body(str(e), "RATE_LIMITED"),
+                status_code=429,
+                headers={"Retry-After": str(e.retry_after)},
+            )
         await response(scope, receive, send)
 
-    async def principal_for(self, authorization: str | None) -> Principal:
-        if not authorization:
-            return ANONYMOUS
-        token = bearer_token(authorization)
+    async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
+        """Who is calling, within their rate limit.
+
+        Anonymous and bad-credential requests count against the client IP
+        (which also slows down guessing keys); the others against their key.
+        """
+        limiter = self.runtime.rate_limiter
+        token = bearer_token(authorization) if authorization else None
         principal = await self.runtime.authenticate(token) if token else None
         if principal is None:
-            raise Unauthenticated("Invalid credentials: the bearer token is not a valid API key")
+            verdict = limiter.check_ip(client_ip)
+            if not verdict.allowed:
+                raise RateLimited(verdict)
+            if authorization:
+                raise Unauthenticated(
+                    "Invalid credentials: the bearer token is not a valid API key or token"
+                )
+            return ANONYMOUS
+        verdict = limiter.check_principal(principal)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
         return principal
 
     async def get_context(
@@ -90,7 +121,9 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Context:
         principal = ANONYMOUS
         if isinstance(request, Request):
-            principal = await self.principal_for(request.headers.get("authorization"))
+            principal = await self.principal_for(
+                request.headers.get("authorization"), _client_ip(request)
+            )
             media = negotiate(request.headers.get("accept"))
             if media is None:
                 raise HTTPException(406, f"Not acceptable: send Accept: {GRAPHQL_RESPONSE}")
@@ -115,9 +148,13 @@ class GraphQLView(GraphQL[Context, None]):
         if header is not None and not isinstance(header, str):
             raise ConnectionRejectionError({"message": "authorization must be a string"})
         try:
-            context.principal = await self.principal_for(header)
+            context.principal = await self.principal_for(header, _client_ip(context.request))
         except Unauthenticated as exc:
-            raise ConnectionRejectionError({"message": str(exc)}) from None
+            raise ConnectionRejectionError(
+                {"message": str(exc), "code": "UNAUTHENTICATED"}
+            ) from None
+        except RateLimited as exc:
+            raise ConnectionRejectionError({"message": str(exc), "code": "RATE_LIMITED"}) from None
         return UNSET
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -150,3 +187,8 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media}; charset=utf-8"
         return response
+
+
+def _client_ip(request: Request | WebSocket) -> str:
+    # uvicorn has already applied X-Forwarded-For from FORWARDED_ALLOW_IPS.
+    return request.client.host if request.client else "unknown"

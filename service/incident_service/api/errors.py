@@ -1,0 +1,89 @@
+"""Errors the client sees: a code on every error, unexpected ones masked with a request id.
+
+* Pre-execution errors (parse, validation, the limits) get an
+  `extensions.code` so clients can branch without parsing messages.
+* Field suggestions ("Did you mean ...?") are stripped when disabled: they
+  would otherwise reveal the schema that disabled introspection hides.
+* Unexpected exceptions are logged with their traceback and the request
+  id; the client receives only "Unexpected error." and that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from incident_service import requestid
+
+log = logging.getLogger("incident_service.errors")
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+# (message fragment, code), first match wins.
+_CODES: tuple[tuple[str, str], ...] = (
+    ("Document contains more than", "TOO_MANY_TOKENS"),
+    ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
+    ("introspection has been disabled", "INTROSPECTION_DISABLED"),
+    ("Variable '$", "BAD_USER_INPUT"),
+)
+
+
+def code_for(error: GraphQLError) -> str | None:
+    """The code of an error raised before execution; None for execution errors."""
+    if error.path is not None or error.original_error is not None:
+        return None
+    for fragment, code in _CODES:
+        if fragment in error.message:
+            return code
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def strip_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
+def error_codes(suggestions: bool) -> type[SchemaExtension]:
+    class ErrorCodes(SchemaExtension):
+        """Code every pre-execution error; strip suggestions when they are off."""
+
+        def on_operation(self) -> Iterator[None]:
+            yield
+            result = self.execution_context.result
+            for err in getattr(result, "errors", None) or []:
+                if not suggestions:
+                    err.message = strip_suggestions(err.message)
+                if err.extensions and "code" in err.extensions:
+                    continue
+                code = code_for(err)
+                if code is not None:
+                    err.extensions = {**(err.extensions or {}), "code": code}
+
+    return ErrorCodes
+
+
+class MaskUnexpected(MaskErrors):
+    """MaskErrors that logs what it hides and hands the client the request id."""
+
+    def __init__(self, should_mask_error: Callable[[GraphQLError], bool]) -> None:
+        super().__init__(should_mask_error=should_mask_error, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        rid = requestid.current() or requestid.new()
+        original = error.original_error
+        log.error(
+            "unexpected error at %s (request %s): %r",
+            ".".join(str(p) for p in error.path or []) or "-",
+            rid,
+            original,
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+            extra={"request_id": rid},
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": rid}
+        return masked

@@ -1,4 +1,4 @@
-"""Command line: `incident-service serve | export-schema`."""
+"""Command line: `incident-service serve | export-schema | create-api-key`."""
 
 from __future__ import annotations
 
@@ -17,10 +17,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
     sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
+    create_key = sub.add_parser(
+        "create-api-key", help="create an API key in the configured database; prints it once"
+    )
+    create_key.add_argument("--name", required=True, help="unique name, shown on the timeline")
+    create_key.add_argument("--role", required=True, choices=["VIEWER", "RESPONDER", "ADMIN"])
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args.host, args.port)
+        if args.command == "create-api-key":
+            from incident_service.apikeys.cli import create_api_key
+
+            return create_api_key(load_settings(), args.name, args.role)
         return _export_schema()
     except ConfigError as exc:
         print(f"incident-service: {exc}", file=sys.stderr)

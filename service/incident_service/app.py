@@ -29,6 +29,10 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        # Strawberry pings only on the legacy graphql-ws protocol; graphql-transport-ws
+        # connections are kept alive by uvicorn's websocket pings (cli.py).
+        keep_alive=True,
+        keep_alive_interval=settings.ws_ping_interval,
     )
 
     @asynccontextmanager

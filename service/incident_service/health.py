@@ -16,14 +16,16 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to take traffic: not draining, and the database answers ping."""
+    """Ready to take traffic: not draining, the database answers ping, the change stream runs."""
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, bool] = {"draining": runtime.draining}
     try:
         checks["database"] = await asyncio.wait_for(runtime.database.ping(), timeout=2.0)
     except TimeoutError:
         checks["database"] = False
-    ready = checks["database"] and not runtime.draining
+    # Without the change stream, subscribers here would silently miss events.
+    checks["changeStream"] = runtime.change_stream.running
+    ready = checks["database"] and checks["changeStream"] and not runtime.draining
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=200 if ready else 503,

@@ -16,9 +16,13 @@ from incident_service.domain.enums import Priority
 from incident_service.domain.priority import SlaTarget, sla_targets_from_seconds
 from incident_service.oidc import OidcVerifier
 from incident_service.ratelimit import RateLimiter
+from incident_service.realtime.broker import Broker
+from incident_service.realtime.changestream import ChangeStream
+from incident_service.realtime.connections import Connections
 from incident_service.store.database import Database
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.services import ServiceStore
+from incident_service.store.status_page import StatusPageStore
 
 
 @dataclass
@@ -31,6 +35,11 @@ class Runtime:
     authenticator: Authenticator = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
     sla_targets: dict[Priority, SlaTarget] = field(init=False)
+    # Realtime: open websockets, the broker and the one change stream feeding it.
+    status_pages: StatusPageStore = field(init=False)
+    connections: Connections = field(init=False)
+    broker: Broker = field(init=False)
+    change_stream: ChangeStream = field(init=False)
     draining: bool = False
 
     def __post_init__(self) -> None:
@@ -55,6 +64,10 @@ class Runtime:
         )
         self.rate_limiter = RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip)
         self.sla_targets = sla_targets_from_seconds(self.settings.sla.model_dump())
+        self.status_pages = StatusPageStore(self.database)
+        self.connections = Connections()
+        self.broker = Broker(s.subscriber_queue_size, self.incidents, self.status_pages)
+        self.change_stream = ChangeStream(self.database, self.broker)
 
     async def authenticate(self, token: str) -> Principal | None:
         """The principal a bearer token stands for, or None if it stands for nobody."""
@@ -67,6 +80,10 @@ class Runtime:
     async def start(self) -> None:
         await self.database.ensure_indexes()
         await self.api_keys.ensure_indexes()
+        await self.broker.start()
+        await self.change_stream.start()
 
     async def stop(self) -> None:
+        await self.change_stream.stop()
+        await self.broker.stop()
         await self.database.close()

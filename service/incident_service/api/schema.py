@@ -20,13 +20,16 @@ from incident_service.api.errors import MaskUnexpected, error_codes
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.metrics_extension import GraphQLMetrics
+from incident_service.api.realtime.queries import StatusPageQueries
+from incident_service.api.realtime.subscriptions import RealtimeSubscriptions
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.apikeys.api import AccessMutations, AccessQueries
 from incident_service.config import Settings
 from incident_service.domain.errors import DomainError
 
-Query = merge_types("Query", (IncidentQueries, ServiceQueries, AccessQueries))
+Query = merge_types("Query", (IncidentQueries, ServiceQueries, AccessQueries, StatusPageQueries))
 Mutation = merge_types("Mutation", (IncidentMutations, ServiceMutations, AccessMutations))
+Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -80,5 +83,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions(settings or Settings()),
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -71,6 +71,9 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(**kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(WebSocket(scope, receive=receive, send=send))
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -92,6 +95,17 @@ class GraphQLView(GraphQL[Context, None]):
                 headers={"Retry-After": str(e.retry_after)},
             )
         await response(scope, receive, send)
+
+    async def _websocket(self, websocket: WebSocket) -> None:
+        """Serve one websocket, registered so that shutdown and the broker can close it."""
+        if self.runtime.draining:
+            # Shutting down: send the client elsewhere before it subscribes here.
+            await websocket.send_denial_response(
+                PlainTextResponse("server shutting down", status_code=503)
+            )
+            return
+        with self.runtime.connections.track(websocket):
+            await self.run(websocket)
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.

@@ -1,0 +1,1 @@
+"""GraphQL side of realtime: the public status page and the subscriptions."""

@@ -1,0 +1,101 @@
+"""The process's one change stream over the event collections.
+
+It keeps the resume token of the last change it handed to the broker and
+reopens from it after any error (network, failover, a database restart),
+with backoff. While it is down `running` is False and /readyz says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from pymongo.errors import OperationFailure, PyMongoError
+
+from incident_service.realtime.broker import Broker
+from incident_service.store import codec
+from incident_service.store.database import Database
+
+log = logging.getLogger(__name__)
+
+COLLECTIONS = ("incident_events", "service_events")
+PIPELINE = [{"$match": {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}}}]
+#: Server errors that mean the token can never be resumed from.
+_LOST_HISTORY = {136, 280, 286}
+_BACKOFF_MAX = 5.0
+
+
+class ChangeStream:
+    def __init__(self, database: Database, broker: Broker) -> None:
+        self._db = database
+        self._broker = broker
+        self._task: asyncio.Task[None] | None = None
+        self._opened = asyncio.Event()
+        self.running = False
+        self.resume_token: dict[str, Any] | None = None
+        # For metrics: reopenings after an error, and the cluster time of the last change.
+        self.restarts = 0
+        self.last_cluster_time: Any = None
+
+    async def start(self, wait: float = 10.0) -> None:
+        """Open the stream; wait (bounded) so the process is ready once it is open."""
+        self._task = asyncio.create_task(self._run(), name="change-stream")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._opened.wait(), wait)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.running = False
+
+    async def _run(self) -> None:
+        delay = 0.1
+        first = True
+        while True:
+            try:
+                async with await self._db.db.watch(
+                    PIPELINE, resume_after=self.resume_token
+                ) as stream:
+                    self.running = True
+                    self._opened.set()
+                    delay = 0.1
+                    if not first:
+                        self.restarts += 1
+                        log.warning("change stream reopened")
+                        self._broker.resynced()
+                    first = False
+                    async for change in stream:
+                        self._dispatch(change)
+                        self.resume_token = stream.resume_token
+            except asyncio.CancelledError:
+                raise
+            except OperationFailure as exc:
+                if exc.code in _LOST_HISTORY:
+                    # Cannot resume: start from now. Subscribers of incidentEvents
+                    # fill any gap from the store when the next event arrives.
+                    log.error("change stream cannot resume (%s); starting from now", exc)
+                    self.resume_token = None
+                else:
+                    log.warning("change stream failed: %s", exc)
+            except PyMongoError as exc:
+                log.warning("change stream interrupted: %s; reconnecting", exc)
+            except Exception:
+                log.exception("change stream failed unexpectedly; reconnecting")
+            finally:
+                self.running = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
+
+    def _dispatch(self, change: dict[str, Any]) -> None:
+        doc = change.get("fullDocument")
+        if doc is None:
+            return
+        self.last_cluster_time = change.get("clusterTime")
+        if change["ns"]["coll"] == "incident_events":
+            self._broker.publish_incident_event(codec.event_from_doc(doc))
+        else:
+            self._broker.publish_service_event(doc)

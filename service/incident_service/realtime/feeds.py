@@ -1,0 +1,159 @@
+"""Derived feeds: state that is re-read from the store after events, coalesced.
+
+Both feeds run one worker task each. A burst of events costs one read per
+incident (or one status page build), not one per event and never one per
+subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import contextmanager
+from typing import Any
+
+from incident_service.domain.incident import Incident
+from incident_service.domain.status_page import StatusPage
+from incident_service.realtime.subscribers import Subscriber
+
+log = logging.getLogger(__name__)
+
+_RETRY_MAX = 5.0
+#: Incidents whose last delivered seq is remembered (to coalesce one change's events).
+_SEEN_MAX = 10_000
+
+
+class IncidentStates:
+    """Pushes an incident's new state to `incidentChanged` subscribers after its events."""
+
+    def __init__(self, load: Callable[[str], Awaitable[Incident | None]]) -> None:
+        self._load = load
+        self.subscribers: set[Subscriber[Incident]] = set()
+        self._pending: dict[str, int] = {}
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self._wake = asyncio.Event()
+
+    @contextmanager
+    def subscribe(self, subscriber: Subscriber[Incident]) -> Any:
+        self.subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self.subscribers.discard(subscriber)
+
+    def touch(self, incident_id: str, seq: int) -> None:
+        if not self.subscribers or self._seen.get(incident_id, 0) >= seq:
+            # Nobody listens, or the state already sent includes this event
+            # (one change writes several events in one transaction).
+            return
+        self._pending[incident_id] = max(seq, self._pending.get(incident_id, 0))
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = 0.1
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                incident_id = next(iter(self._pending))
+                try:
+                    incident = await self._load(incident_id)
+                except Exception:
+                    log.warning("incident state read failed; retrying", exc_info=True)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, _RETRY_MAX)
+                    continue
+                delay = 0.1
+                seq = self._pending.pop(incident_id)
+                if incident is None or incident.last_seq <= self._seen.get(incident_id, 0):
+                    continue
+                self._remember(incident_id, max(seq, incident.last_seq))
+                for subscriber in list(self.subscribers):
+                    if subscriber.accepts is None or subscriber.accepts(incident):
+                        subscriber.offer(incident)
+
+    def _remember(self, incident_id: str, seq: int) -> None:
+        self._seen[incident_id] = seq
+        self._seen.move_to_end(incident_id)
+        while len(self._seen) > _SEEN_MAX:
+            self._seen.popitem(last=False)
+
+
+def _same(a: StatusPage | None, b: StatusPage) -> bool:
+    # updatedAt alone may move with nothing else changed (empty page); ignore it.
+    return a is not None and (a.overall_status, a.components, a.active_incidents) == (
+        b.overall_status,
+        b.components,
+        b.active_incidents,
+    )
+
+
+class StatusPageFeed:
+    """The latest status page, rebuilt after relevant events; many watchers, one build.
+
+    Watchers do not queue: each one always gets the newest page, so a slow
+    reader skips intermediate states but never misses the last one, and
+    memory does not grow with slowness.
+    """
+
+    def __init__(self, load: Callable[[], Awaitable[StatusPage]]) -> None:
+        self._load = load
+        self.latest: StatusPage | None = None
+        self.version = 0
+        self.watchers = 0
+        self._stale = True
+        self._dirty = asyncio.Event()
+        self._published = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def touch(self) -> None:
+        if self.watchers == 0:
+            # Nobody watches: do not rebuild, rebuild on the next watch instead.
+            self._stale = True
+            return
+        self._dirty.set()
+
+    async def refresh(self, *, only_if_stale: bool = False) -> None:
+        async with self._lock:
+            if only_if_stale and self.latest is not None and not self._stale:
+                # Built while we waited for the lock (many watchers arriving at once).
+                return
+            page = await self._load()
+            self._stale = False
+            if not _same(self.latest, page):
+                self.latest = page
+                self.version += 1
+                self._published.set()
+                self._published.clear()
+
+    async def run(self) -> None:
+        delay = 0.1
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.refresh()
+                delay = 0.1
+            except Exception:
+                log.warning("status page build failed; retrying", exc_info=True)
+                self._dirty.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+
+    async def watch(self) -> AsyncIterator[StatusPage]:
+        """The current page at once, then every new one."""
+        self.watchers += 1
+        try:
+            if self.latest is None or self._stale:
+                await self.refresh(only_if_stale=True)
+            seen = -1
+            while True:
+                if self.version != seen and self.latest is not None:
+                    seen = self.version
+                    yield self.latest
+                else:
+                    await self._published.wait()
+        finally:
+            self.watchers -= 1

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -99,7 +101,8 @@ SUBSCRIPTIONS_ACTIVE = Gauge(
 )
 EVENTS_FANNED_OUT = Counter(
     f"{NAMESPACE}_events_fanned_out_total",
-    "Events delivered from the change stream into subscriber queues.",
+    "Items handed to subscribers, by feed (incident_events, incident_changed, status_page).",
+    ["feed"],
 )
 SUBSCRIBERS_DROPPED = Counter(
     f"{NAMESPACE}_subscribers_dropped_total",
@@ -154,13 +157,23 @@ def operation_label(name: str | None) -> str:
         return name
 
 
-def observe_change(wall_time: datetime | None, now: float | None = None) -> None:
-    """Record one change read from the change stream, committed at `wall_time`."""
+def observe_change(change: Mapping[str, Any], now: float | None = None) -> None:
+    """Record one change read from the change stream.
+
+    The commit time is the event's `wallTime` (MongoDB 6.0+, millisecond
+    precision), else its `clusterTime` (a BSON Timestamp, whole seconds).
+    """
     now = time.time() if now is None else now
     CHANGE_STREAM_EVENTS.inc()
     CHANGE_STREAM_LAST_EVENT.set(now)
-    if wall_time is not None:
-        CHANGE_STREAM_LAG.observe(max(0.0, now - wall_time.timestamp()))
+    committed: float | None = None
+    wall = change.get("wallTime")
+    if isinstance(wall, datetime):
+        committed = (wall if wall.tzinfo else wall.replace(tzinfo=UTC)).timestamp()
+    elif hasattr(change.get("clusterTime"), "time"):
+        committed = float(change["clusterTime"].time)
+    if committed is not None:
+        CHANGE_STREAM_LAG.observe(max(0.0, now - committed))
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from incident_service import metrics
 from incident_service.realtime.subscribers import SHUTDOWN
 from incident_service.runtime import Runtime
 
@@ -53,6 +54,7 @@ class DrainingServer(uvicorn.Server):
             self.should_exit = True
             return
         self.runtime.draining = True
+        metrics.DRAINING.set(1)
         self._loop.call_soon_threadsafe(self._start_drain)
 
     def _start_drain(self) -> None:

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from incident_service import metrics
 from incident_service.domain.incident import Event, Incident
 from incident_service.realtime.feeds import IncidentStates, StatusPageFeed
 from incident_service.realtime.subscribers import Subscriber
@@ -73,9 +74,11 @@ class Broker:
 
     def publish_incident_event(self, event: Event) -> None:
         self.events_received += 1
-        for subscriber in list(self._by_incident.get(event.incident_id, ())):
+        subscribers = list(self._by_incident.get(event.incident_id, ()))
+        for subscriber in subscribers:
             subscriber.offer(event)
-            self.events_delivered += 1
+        self.events_delivered += len(subscribers)
+        metrics.EVENTS_FANNED_OUT.labels("incident_events").inc(len(subscribers))
         self.incident_states.touch(event.incident_id, event.seq)
         self.status_page.touch()
 

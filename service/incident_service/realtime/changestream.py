@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.errors import OperationFailure, PyMongoError
 
+from incident_service import metrics
 from incident_service.realtime.broker import Broker
 from incident_service.store import codec
 from incident_service.store.database import Database
@@ -65,6 +66,7 @@ class ChangeStream:
                     delay = 0.1
                     if not first:
                         self.restarts += 1
+                        metrics.CHANGE_STREAM_RESTARTS.inc()
                         log.warning("change stream reopened")
                         self._broker.resynced()
                     first = False
@@ -95,6 +97,7 @@ class ChangeStream:
         if doc is None:
             return
         self.last_cluster_time = change.get("clusterTime")
+        metrics.observe_change(change)
         if change["ns"]["coll"] == "incident_events":
             self._broker.publish_incident_event(codec.event_from_doc(doc))
         else:

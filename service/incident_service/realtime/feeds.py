@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import contextmanager
 from typing import Any
 
+from incident_service import metrics
 from incident_service.domain.incident import Incident
 from incident_service.domain.status_page import StatusPage
 from incident_service.realtime.subscribers import Subscriber
@@ -70,9 +71,12 @@ class IncidentStates:
                 if incident is None or incident.last_seq <= self._seen.get(incident_id, 0):
                     continue
                 self._remember(incident_id, max(seq, incident.last_seq))
+                offered = 0
                 for subscriber in list(self.subscribers):
                     if subscriber.accepts is None or subscriber.accepts(incident):
                         subscriber.offer(incident)
+                        offered += 1
+                metrics.EVENTS_FANNED_OUT.labels("incident_changed").inc(offered)
 
     def _remember(self, incident_id: str, seq: int) -> None:
         self._seen[incident_id] = seq
@@ -152,6 +156,7 @@ class StatusPageFeed:
             while True:
                 if self.version != seen and self.latest is not None:
                     seen = self.version
+                    metrics.EVENTS_FANNED_OUT.labels("status_page").inc()
                     yield self.latest
                 else:
                     await self._published.wait()

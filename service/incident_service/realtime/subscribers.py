@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from incident_service import metrics
+
 T = TypeVar("T")
 
 #: Websocket close codes of the realtime layer (see the README's table).
@@ -46,6 +48,7 @@ class Subscriber(Generic[T]):
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed = True
+            metrics.SUBSCRIBERS_DROPPED.inc()
             while not self._queue.empty():
                 self._queue.get_nowait()
             if self._on_overflow is not None:

@@ -1,0 +1,277 @@
+"""Who may do what: every root field of the schema x every role, as the README says.
+
+The operations are enumerated from the schema itself, so a new query,
+mutation or subscription without a rule in EXPECTED fails this test (and
+the README table must list it too).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import graphql
+import pytest
+
+from incident_service.api.schema import build_schema
+from tests.integration.access_support import (
+    create_key,
+    error_codes,
+    init,
+    recv,
+    send,
+    subscribe,
+    ws,
+)
+from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+
+ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
+
+#: The minimum role of every root field: the rule table of the README, as data.
+EXPECTED: dict[str, str] = {
+    # Public: the status page.
+    "Query.statusPage": "ANONYMOUS",
+    "Subscription.statusPage": "ANONYMOUS",
+    # Reading internal data.
+    "Query.incident": "VIEWER",
+    "Query.incidents": "VIEWER",
+    "Query.services": "VIEWER",
+    "Query.me": "VIEWER",
+    "Subscription.incidentEvents": "VIEWER",
+    "Subscription.incidentChanged": "VIEWER",
+    # Working incidents.
+    "Mutation.declareIncident": "RESPONDER",
+    "Mutation.updateIncident": "RESPONDER",
+    "Mutation.transitionIncident": "RESPONDER",
+    "Mutation.addNote": "RESPONDER",
+    "Mutation.postUpdate": "RESPONDER",
+    "Mutation.assignRole": "RESPONDER",
+    "Mutation.unassignRole": "RESPONDER",
+    "Mutation.setRootCause": "RESPONDER",
+    "Mutation.linkIncidents": "RESPONDER",
+    "Mutation.setServiceStatus": "RESPONDER",
+    # Administration.
+    "Mutation.createService": "ADMIN",
+    "Mutation.createApiKey": "ADMIN",
+    "Mutation.revokeApiKey": "ADMIN",
+    "Query.apiKeys": "ADMIN",
+}
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def expected_outcome(operation: str, role: str) -> str:
+    if ROLES.index(role) >= ROLES.index(EXPECTED[operation]):
+        return "allowed"
+    return "UNAUTHENTICATED" if role == "ANONYMOUS" else "FORBIDDEN"
+
+
+def schema_operations() -> list[str]:
+    schema = build_schema()._schema
+    roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
+    return sorted(f"{t.name}.{name}" for t in roots if t is not None for name in t.fields)
+
+
+def test_every_operation_has_a_rule() -> None:
+    operations = schema_operations()
+    missing = [op for op in operations if op not in EXPECTED]
+    stale = [op for op in EXPECTED if op not in operations]
+    assert not missing, f"operations without an access rule (add to EXPECTED and README): {missing}"
+    assert not stale, f"rules for operations that no longer exist: {stale}"
+
+
+def readme_rules() -> dict[str, str]:
+    """The `## Access control` role table of the README, as {operation: minimum role}."""
+    text = README.read_text()
+    section = text.split("## Access control", 1)[1].split("\n## ", 1)[0]
+    rules: dict[str, str] = {}
+    row = re.compile(r"^\|\s*(Query|Mutation|Subscription)\s*\|\s*`(\w+)`\s*\|(.*)\|\s*$")
+    for line in section.splitlines():
+        m = row.match(line)
+        if not m:
+            continue
+        cells = [c.strip() for c in m.group(3).split("|")][: len(ROLES)]
+        allowed = [role for role, cell in zip(ROLES, cells, strict=True) if cell == "yes"]
+        assert allowed, line
+        assert cells == ["no"] * ROLES.index(allowed[0]) + ["yes"] * len(allowed), line
+        rules[f"{m.group(1)}.{m.group(2)}"] = allowed[0]
+    return rules
+
+
+def test_readme_table_is_the_rule_table() -> None:
+    assert readme_rules() == EXPECTED
+
+
+# --- minimal valid arguments, built from the schema -------------------------------
+
+
+class Args:
+    """Builds a minimal valid value for every required argument of a field."""
+
+    def __init__(self, incident_id: str, other_id: str) -> None:
+        self.incident_id = incident_id
+        self.other_id = other_id
+
+    def value(self, name: str, type_: graphql.GraphQLInputType) -> Any:
+        if isinstance(type_, graphql.GraphQLNonNull):
+            return self.value(name, type_.of_type)
+        if isinstance(type_, graphql.GraphQLList):
+            return [self.value(name, type_.of_type)]
+        if isinstance(type_, graphql.GraphQLEnumType):
+            return next(iter(type_.values))
+        if isinstance(type_, graphql.GraphQLInputObjectType):
+            return {
+                fname: self.value(fname, f.type)
+                for fname, f in type_.fields.items()
+                if graphql.is_required_input_field(f)
+            }
+        scalar = type_.name  # type: ignore[union-attr]
+        if scalar == "ID":
+            return self.other_id if name.startswith("related") else self.incident_id
+        if scalar == "String":
+            return f"matrix-{uuid.uuid4().hex[:10]}"
+        if scalar == "Int":
+            return 1
+        if scalar == "Float":
+            return 1.0
+        if scalar == "Boolean":
+            return False
+        if scalar == "DateTime":
+            return "2026-01-01T00:00:00+00:00"
+        if scalar == "JSON":
+            return {}
+        raise AssertionError(f"no value for scalar {scalar}; teach Args about it")
+
+    def document(
+        self, kind: str, field_name: str, field: graphql.GraphQLField
+    ) -> tuple[str, dict[str, Any]]:
+        decls, passes, variables = [], [], {}
+        for i, (arg_name, arg) in enumerate(field.args.items()):
+            if not graphql.is_required_argument(arg):
+                continue
+            var = f"a{i}"
+            decls.append(f"${var}: {arg.type}")
+            passes.append(f"{arg_name}: ${var}")
+            variables[var] = self.value(arg_name, arg.type)
+        named = graphql.get_named_type(field.type)
+        selection = " { __typename }" if isinstance(named, graphql.GraphQLObjectType) else ""
+        header = f"({', '.join(decls)})" if decls else ""
+        call = f"({', '.join(passes)})" if passes else ""
+        op = kind.lower()
+        return f"{op} M{header} {{ {field_name}{call}{selection} }}", variables
+
+
+# --- running the matrix ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keys(gql: GraphQLClient) -> dict[str, str | None]:
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "ANONYMOUS": None,
+        "VIEWER": create_key(gql, f"matrix-viewer-{suffix}", "VIEWER")[0],
+        "RESPONDER": create_key(gql, f"matrix-responder-{suffix}", "RESPONDER")[0],
+        "ADMIN": create_key(gql, f"matrix-admin-{suffix}", "ADMIN")[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def args(gql: GraphQLClient) -> Args:
+    declare = "mutation($t: String!) { declareIncident(input: {title: $t}) { incident { id } } }"
+    ids = [gql(declare, {"t": f"matrix {i}"})["declareIncident"]["incident"]["id"] for i in (1, 2)]
+    return Args(ids[0], ids[1])
+
+
+def outcome_of(body: dict[str, Any], field_name: str) -> str:
+    assert "data" in body or any(e.get("path") for e in body.get("errors", [])), (
+        f"the request failed before execution (bad generated arguments?): {body}"
+    )
+    for err in body.get("errors") or []:
+        code = (err.get("extensions") or {}).get("code")
+        if code in ("UNAUTHENTICATED", "FORBIDDEN"):
+            assert err.get("path") == [field_name], err
+            return str(code)
+    return "allowed"
+
+
+HTTP_OPERATIONS = [op for op in EXPECTED if not op.startswith("Subscription.")]
+SUBSCRIPTIONS = [op for op in EXPECTED if op.startswith("Subscription.")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", HTTP_OPERATIONS)
+def test_http_operation_access(
+    operation: str, role: str, gql: GraphQLClient, keys: dict[str, str | None], args: Args
+) -> None:
+    kind, field_name = operation.split(".")
+    schema = build_schema()._schema
+    root = schema.query_type if kind == "Query" else schema.mutation_type
+    assert root is not None
+    document, variables = args.document(kind, field_name, root.fields[field_name])
+    response = gql.post(document, variables, key=keys[role] or False)
+    assert response.status_code == 200, response.text
+    assert outcome_of(response.json(), field_name) == expected_outcome(operation, role)
+
+
+def _trigger(gql: GraphQLClient, incident_id: str) -> None:
+    """Make something happen that every subscription hears about."""
+    gql(
+        'mutation($id: ID!) { addNote(input: {id: $id, body: "poke"}) { userErrors { code } } }',
+        {"id": incident_id},
+        key=ADMIN_KEY,
+    )
+
+
+def first_subscription_result(
+    service: ServiceProcess,
+    gql: GraphQLClient,
+    key: str | None,
+    document: str,
+    variables: dict[str, Any],
+    incident_id: str,
+) -> dict[str, Any]:
+    """The first `next` or `error` message, poking the incident until one arrives."""
+    with ws(service.ws_url) as conn:
+        init(conn, key)
+        subscribe(conn, document, variables)
+        for _ in range(30):
+            try:
+                message = recv(conn, timeout=2)
+            except TimeoutError:
+                _trigger(gql, incident_id)
+                continue
+            assert message["type"] in ("next", "error"), message
+            send(conn, {"id": "1", "type": "complete"})
+            return message
+    raise AssertionError(f"no result for {document}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", SUBSCRIPTIONS)
+def test_subscription_access(
+    operation: str,
+    role: str,
+    service: ServiceProcess,
+    gql: GraphQLClient,
+    keys: dict[str, str | None],
+    args: Args,
+) -> None:
+    field_name = operation.split(".")[1]
+    root = build_schema()._schema.subscription_type
+    assert root is not None
+    document, variables = args.document("Subscription", field_name, root.fields[field_name])
+    message = first_subscription_result(
+        service, gql, keys[role], document, variables, args.incident_id
+    )
+    if message["type"] == "error":
+        body = {"errors": message["payload"]}
+        codes = error_codes(body)
+        outcome = next((c for c in codes if c in ("UNAUTHENTICATED", "FORBIDDEN")), None)
+        assert outcome is not None, message
+    else:
+        outcome = outcome_of(message["payload"], field_name)
+        if outcome == "allowed":
+            assert message["payload"].get("data"), message
+    assert outcome == expected_outcome(operation, role)

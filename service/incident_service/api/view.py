@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -32,11 +33,27 @@ JSON = "application/json"
 
 
 def negotiate(accept: str | None) -> str | None:
-    """Pick the response media type from Accept; None means nothing acceptable."""
+    """Pick the response media type from Accept; None means nothing acceptable.
+
+    Preference follows the q-values (RFC 9110), ties in the client's order;
+    q=0 means "not this one".
+    """
     if not accept:
         return GRAPHQL_RESPONSE
-    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    for media in ranges:
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept.split(",")):
+        media, *params = (p.strip().lower() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, index, media))
+    for _, _, media in sorted(ranked):
         if media in (GRAPHQL_RESPONSE, "application/*", "*/*"):
             return GRAPHQL_RESPONSE
         if media == JSON:
@@ -81,7 +98,11 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as e:
-            response = JSONResponse(error_body(e.reason), status_code=e.status_code)
+            status, headers = e.status_code, None
+            if request.method == "GET" and isinstance(e.__cause__, InvalidOperationTypeError):
+                # GraphQL-over-HTTP: a mutation over GET is 405 Method Not Allowed.
+                status, headers = 405, {"Allow": "POST"}
+            response = JSONResponse(error_body(e.reason), status_code=status, headers=headers)
         except Unauthenticated as e:
             response = JSONResponse(
                 error_body(str(e), "UNAUTHENTICATED"),
@@ -139,6 +160,9 @@ class GraphQLView(GraphQL[Context, None]):
                 request.headers.get("authorization"), _client_ip(request)
             )
             media = negotiate(request.headers.get("accept"))
+            adapter = self.request_adapter_class(request)
+            if media is None and self.should_render_graphql_ide(adapter):
+                media = JSON  # a browser asking for GraphiQL (text/html) gets the page
             if media is None:
                 raise HTTPException(406, f"Not acceptable: send Accept: {GRAPHQL_RESPONSE}")
             request.state.media_type = media

@@ -1,0 +1,113 @@
+"""The built-in status page in a real browser: live updates without a reload, public only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.support.processes import GraphQLClient, ServiceProcess
+
+CREATE_SERVICE = """mutation($input: CreateServiceInput!) {
+  createService(input: $input) { service { id } userErrors { code message } }
+}"""
+SET_STATUS = """mutation($input: SetServiceStatusInput!) {
+  setServiceStatus(input: $input) { service { status } userErrors { code message } }
+}"""
+DECLARE = """mutation($input: DeclareIncidentInput!) {
+  declareIncident(input: $input) { incident { id key } userErrors { code message } }
+}"""
+POST_UPDATE = """mutation($input: PostUpdateInput!) {
+  postUpdate(input: $input) { incident { id } userErrors { code message } }
+}"""
+
+
+def ok(data: dict[str, Any], field: str) -> dict[str, Any]:
+    payload = data[field]
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+def component_row(page: Any, name: str) -> Any:
+    return page.locator("#components li.component").filter(
+        has=page.locator(".component__name", has_text=name)
+    )
+
+
+def open_status_page(page: Any, service: ServiceProcess) -> list[str]:
+    """Load /status, wait until it is live; return the list of websocket frames it receives."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    page.goto(f"{service.url}/status")
+    page.wait_for_selector("html[data-connection=live]")
+    # A marker that only survives if the page is never reloaded.
+    page.evaluate("window.__loadedOnce = true")
+    return frames
+
+
+def test_component_status_change_shows_without_reload(
+    page: Any, service: ServiceProcess, gql: GraphQLClient
+) -> None:
+    from playwright.sync_api import expect
+
+    name = f"Checkout {uuid.uuid4().hex[:8]}"
+    created = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")
+    service_id = created["service"]["id"]
+
+    open_status_page(page, service)
+    row = component_row(page, name)
+    expect(row).to_have_attribute("data-status", "OPERATIONAL")
+    expect(row.locator(".status-label")).to_have_text("Operational")
+
+    ok(
+        gql(SET_STATUS, {"input": {"id": service_id, "status": "MAJOR_OUTAGE"}}),
+        "setServiceStatus",
+    )
+
+    expect(row).to_have_attribute("data-status", "MAJOR_OUTAGE", timeout=30_000)
+    # A text label, not only a colour.
+    expect(row.locator(".status-label")).to_have_text("Major outage")
+    expect(page.locator("#overall")).to_have_attribute("data-status", "MAJOR_OUTAGE")
+    expect(page.locator("#overall-text")).to_have_text("Major system outage")
+    assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"
+
+
+def test_public_update_appears_and_internal_never_does(
+    page: Any, service: ServiceProcess, gql: GraphQLClient
+) -> None:
+    from playwright.sync_api import expect
+
+    marker = uuid.uuid4().hex[:8]
+    name = f"Search {marker}"
+    service_id = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")["service"][
+        "id"
+    ]
+    frames = open_status_page(page, service)
+
+    title = f"Search is slow {marker}"
+    incident = ok(
+        gql(DECLARE, {"input": {"title": title, "serviceIds": [service_id]}}),
+        "declareIncident",
+    )["incident"]
+    internal = f"INTERNAL ONLY {marker}: the primary ran out of disk"
+    public = f"We are investigating slow searches ({marker})."
+    ok(
+        gql(POST_UPDATE, {"input": {"id": incident["id"], "body": internal}}),
+        "postUpdate",
+    )
+    ok(
+        gql(
+            POST_UPDATE,
+            {"input": {"id": incident["id"], "body": public, "visibility": "PUBLIC"}},
+        ),
+        "postUpdate",
+    )
+
+    card = page.locator(f'article.incident[data-incident="{incident["key"]}"]')
+    expect(card.locator(".update__body")).to_have_text([public], timeout=30_000)
+    expect(card.locator(".incident__title")).to_have_text(title)
+    expect(card.locator(".affected__item", has_text=name)).to_be_visible()
+    # The public update arrived after the internal one was written: had the
+    # internal one leaked, it would be on the page (or in a frame) by now.
+    assert internal not in page.inner_text("body")
+    assert not [f for f in frames if internal in f], "an INTERNAL update reached the browser"
+    assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"

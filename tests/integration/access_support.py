@@ -100,3 +100,12 @@ def close_code(conn: ClientConnection, timeout: float = 30.0) -> int | None:
             conn.recv(timeout=timeout)
     except ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd else None
+
+
+def message_errors(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GraphQL errors of a websocket result message, in either subprotocol."""
+    payload = message.get("payload")
+    if message["type"] == "error":
+        # graphql-transport-ws sends a list, the legacy graphql-ws one error.
+        return payload if isinstance(payload, list) else [payload]
+    return list((payload or {}).get("errors") or [])

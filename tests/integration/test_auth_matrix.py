@@ -20,6 +20,7 @@ from tests.integration.access_support import (
     create_key,
     error_codes,
     init,
+    message_errors,
     recv,
     send,
     subscribe,
@@ -266,8 +267,7 @@ def test_subscription_access(
         service, gql, keys[role], document, variables, args.incident_id
     )
     if message["type"] == "error":
-        body = {"errors": message["payload"]}
-        codes = error_codes(body)
+        codes = error_codes({"errors": message_errors(message)})
         outcome = next((c for c in codes if c in ("UNAUTHENTICATED", "FORBIDDEN")), None)
         assert outcome is not None, message
     else:

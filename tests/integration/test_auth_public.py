@@ -9,7 +9,7 @@ import graphql
 import httpx
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import error_codes, init, recv, subscribe, ws
+from tests.integration.access_support import error_codes, init, message_errors, recv, subscribe, ws
 from tests.integration.test_auth_matrix import EXPECTED
 from tests.support.processes import GraphQLClient, ServiceProcess
 
@@ -183,7 +183,7 @@ def test_anonymous_cannot_open_internal_subscriptions(
         message = recv(conn)
         text = json.dumps(message)
         assert "SECRET" not in text
-        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        errors = message_errors(message)
         assert "UNAUTHENTICATED" in error_codes({"errors": errors})
 
 

@@ -47,6 +47,7 @@ def _serve(host: str | None, port: int | None) -> int:
     from incident_service import logging_setup, server
     from incident_service.app import create_app
     from incident_service.embedded import EmbeddedError, EmbeddedMongo
+    from incident_service.store.database import DatabaseUnavailable, check_reachable
 
     settings = load_settings()
     logging_setup.configure(settings.log_level, settings.log_format)
@@ -61,6 +62,8 @@ def _serve(host: str | None, port: int | None) -> int:
                 f"incident-service: embedded database on {uri}, data in {settings.data_dir}",
                 file=sys.stderr,
             )
+        else:
+            check_reachable(uri)
         _bootstrap_admin_key(settings)
         app = create_app(settings, uri)
         # Drains on SIGTERM: readyz 503, websockets closed with 1001 (server.py).
@@ -77,7 +80,7 @@ def _serve(host: str | None, port: int | None) -> int:
             log_config=None,  # keep logging_setup's JSON handler
             proxy_headers=True,
         )
-    except EmbeddedError as exc:
+    except (EmbeddedError, DatabaseUnavailable) as exc:
         print(f"incident-service: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, MongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConfigurationError, PyMongoError
 
 Doc = dict[str, Any]
 
@@ -42,6 +43,27 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("serviceId", ASCENDING), ("at", ASCENDING)], name="service_history"),
     ],
 }
+
+
+class DatabaseUnavailable(Exception):
+    """MONGODB_URI is malformed or the database does not answer; one-line message."""
+
+
+def check_reachable(uri: str, timeout: float = 10.0) -> None:
+    """Fail fast with one line before serving, instead of a traceback from the first query."""
+    try:
+        client: MongoClient[Doc] = MongoClient(
+            uri, serverSelectionTimeoutMS=int(timeout * 1000), connect=False
+        )
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        raise DatabaseUnavailable(f"invalid setting MONGODB_URI: {exc}") from None
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        reason = str(exc).split(",")[0].split(" (configured timeouts")[0]
+        raise DatabaseUnavailable(f"cannot reach the database at MONGODB_URI: {reason}") from None
+    finally:
+        client.close()
 
 
 class Database:

@@ -1,0 +1,95 @@
+"""Services (status-page components): create, list, set status; every change is an event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from tests.integration.incidents_api import CREATE_SERVICE
+from tests.support.processes import GraphQLClient, ServiceProcess
+
+SET_STATUS = """mutation($input: SetServiceStatusInput!) {
+  setServiceStatus(input: $input) {
+    service { id name status updatedAt } userErrors { field code message }
+  }
+}"""
+SERVICES = "query { services { id name description status updatedAt } }"
+
+
+@pytest.fixture(scope="module")
+def db(mongo_uri: str, service: ServiceProcess) -> Iterator[Database[Any]]:
+    """The service's own database, read over the wire to check what was written."""
+    client: MongoClient[Any] = MongoClient(mongo_uri, tz_aware=True)
+    try:
+        yield client[service.env["MONGODB_DATABASE"]]
+    finally:
+        client.close()
+
+
+def create(gql: GraphQLClient, name: str, description: str | None = None) -> Any:
+    return gql(CREATE_SERVICE, {"input": {"name": name, "description": description}})[
+        "createService"
+    ]
+
+
+def test_create_list_and_set_status(gql: GraphQLClient, tag: str, db: Database[Any]) -> None:
+    b = create(gql, f"{tag}-b", "Payments API")["service"]
+    a = create(gql, f"  {tag}-a  ")["service"]
+    assert a["name"] == f"{tag}-a" and a["status"] == "OPERATIONAL"
+    listed = [s for s in gql(SERVICES)["services"] if s["name"].startswith(tag)]
+    assert [s["name"] for s in listed] == [f"{tag}-a", f"{tag}-b"]
+    assert listed[1]["description"] == "Payments API"
+
+    changed = gql(SET_STATUS, {"input": {"id": b["id"], "status": "MAJOR_OUTAGE"}})
+    assert changed["setServiceStatus"]["userErrors"] == []
+    assert changed["setServiceStatus"]["service"]["status"] == "MAJOR_OUTAGE"
+    events = list(db.service_events.find({"serviceId": b["id"]}).sort("at", 1))
+    assert [(e["type"], e["status"]) for e in events] == [
+        ("SERVICE_CREATED", "OPERATIONAL"),
+        ("SERVICE_STATUS_CHANGED", "MAJOR_OUTAGE"),
+    ]
+    assert events[1]["data"] == {"previous": "OPERATIONAL"}
+    # Setting the same status again is a no-op: no event.
+    gql(SET_STATUS, {"input": {"id": b["id"], "status": "MAJOR_OUTAGE"}})
+    assert db.service_events.count_documents({"serviceId": b["id"]}) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("", "VALIDATION"), ("   ", "VALIDATION"), ("n" * 201, "VALIDATION"), ("DUP", "VALIDATION")],
+)
+def test_create_refused(
+    gql: GraphQLClient, tag: str, db: Database[Any], name: str, code: str
+) -> None:
+    if name == "DUP":
+        name = f"{tag}-dup"
+        assert create(gql, name)["userErrors"] == []
+    before = db.services.count_documents({}), db.service_events.count_documents({})
+    payload = create(gql, name)
+    assert payload["service"] is None
+    (error,) = payload["userErrors"]
+    assert error["code"] == code and error["field"] == ["input", "name"]
+    assert (db.services.count_documents({}), db.service_events.count_documents({})) == before
+
+
+@pytest.mark.parametrize(
+    ("service_id", "code"),
+    [("0123456789abcdef01234567", "NOT_FOUND"), ("nope", "VALIDATION")],
+)
+def test_set_status_refused(
+    gql: GraphQLClient, db: Database[Any], service_id: str, code: str
+) -> None:
+    before = db.service_events.count_documents({})
+    payload = gql(SET_STATUS, {"input": {"id": service_id, "status": "PARTIAL_OUTAGE"}})
+    (error,) = payload["setServiceStatus"]["userErrors"]
+    assert error["code"] == code and error["field"] == ["input", "id"]
+    assert db.service_events.count_documents({}) == before
+
+
+def test_unknown_component_status_is_400(gql: GraphQLClient) -> None:
+    response = gql.post(SET_STATUS, {"input": {"id": "0123456789abcdef01234567", "status": "DOWN"}})
+    assert response.status_code == 400 and "data" not in response.json()

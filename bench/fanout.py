@@ -305,6 +305,18 @@ def gql(http: httpx.Client, url: str, key: str, query: str, variables: dict[str,
 # ---------------------------------------------------------------- one phase
 
 
+def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the server while the events fan out (collapsed stacks: `--format raw`)."""
+    exe = shutil.which("py-spy") or str(BIN / "py-spy")
+    spy = subprocess.Popen(
+        [exe, "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # attached before the first event
+    return spy
+
+
 @dataclass
 class Result:
     name: str
@@ -315,6 +327,7 @@ class Result:
     connect_errors: list[str]
     latencies_ms: list[float]  # every delivery, every event
     spreads_ms: list[float]  # per event: last arrival - first arrival
+    firsts_ms: list[float]  # per event: first arrival - change sent
     missing: int
     rss_before_kib: int
     rss_after_kib: int
@@ -341,6 +354,7 @@ def run_phase(
     component: str,
     compression: str | None,
     fire: Any,
+    profile: Path | None = None,
 ) -> Result:
     """Connect n subscribers, fire `events` events one after another, measure."""
     time.sleep(1.0)
@@ -359,6 +373,7 @@ def run_phase(
         )
         time.sleep(1.0)
         after = rss_kib(pid)
+        spy = start_profiler(pid, profile) if profile else None
         statuses: list[str] = []
         starts: list[float] = []
         for k in range(events):
@@ -374,11 +389,15 @@ def run_phase(
                 file=sys.stderr,
             )
             time.sleep(0.5)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         per_worker = pool.ask("collect", statuses)
     finally:
         pool.close()
     latencies: list[float] = []
     spreads: list[float] = []
+    firsts: list[float] = []
     missing = 0
     client_errors: list[str] = []
     for k, t0 in enumerate(starts):
@@ -394,6 +413,7 @@ def run_phase(
         latencies += [1000 * (a - t0) for a in arrivals]
         if arrivals:
             spreads.append(1000 * (max(arrivals) - min(arrivals)))
+            firsts.append(1000 * (min(arrivals) - t0))
     return Result(
         name,
         n,
@@ -403,6 +423,7 @@ def run_phase(
         errors,
         latencies,
         spreads,
+        firsts,
         missing,
         before,
         after,
@@ -413,28 +434,33 @@ def run_phase(
 # ---------------------------------------------------------------- report
 
 
+def med(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else math.nan
+
+
 def table(results: list[Result]) -> str:
     head = (
         "| server | subscribers | events | delivered | missing | p50 ms | p99 ms | max ms "
-        "| spread ms (median) | RSS before MiB | RSS after MiB | KiB / subscriber |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| first ms | spread ms | RSS before MiB | RSS after MiB | KiB / subscriber |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     rows = [head]
     for r in results:
         rows.append(
             f"| {r.name} | {r.n:,} | {r.events} | {len(r.latencies_ms):,} | {r.missing:,} "
             f"| {r.pct(0.50):.0f} | {r.pct(0.99):.0f} | {r.pct(1.0):.0f} "
-            f"| {statistics.median(r.spreads_ms) if r.spreads_ms else math.nan:.0f} "
+            f"| {med(r.firsts_ms):.0f} | {med(r.spreads_ms):.0f} "
             f"| {r.rss_before_kib / 1024:.1f} | {r.rss_after_kib / 1024:.1f} "
             f"| {r.kib_per_subscriber:.1f} |"
         )
     if len(results) == 2 and results[1].latencies_ms and results[0].latencies_ms:
         s, b = results
-        spread = statistics.median(s.spreads_ms) / max(1e-9, statistics.median(b.spreads_ms))
+        spread = med(s.spreads_ms) / max(1e-9, med(b.spreads_ms))
+        first = med(s.firsts_ms) / max(1e-9, med(b.firsts_ms))
         rows.append(
             f"| **ratio service / baseline** | | | | | **{s.pct(0.5) / b.pct(0.5):.2f}x** "
             f"| **{s.pct(0.99) / b.pct(0.99):.2f}x** | **{s.pct(1.0) / b.pct(1.0):.2f}x** "
-            f"| {spread:.2f}x "
+            f"| {first:.1f}x | {spread:.2f}x "
             f"| | | {s.kib_per_subscriber / max(1e-9, b.kib_per_subscriber):.1f}x |"
         )
     return "\n".join(rows)
@@ -461,6 +487,11 @@ def main(argv: list[str] | None = None) -> int:
         "--service-env", action="append", default=[], metavar="KEY=VALUE", help="extra settings"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the service with py-spy during the events (collapsed stacks to this file)",
+    )
     args = parser.parse_args(argv)
     n = args.subscribers
     if n < 1 or args.events < 1:
@@ -489,8 +520,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print()
     print(
-        f"{n:,} subscribers on one process; latency is from sending the change to its arrival "
-        "at each subscriber; spread is last arrival minus first arrival of one event; "
+        f"{n:,} subscribers on one process. p50/p99/max: from sending the change to its arrival, "
+        "over every delivery of every event; first: until the first subscriber had it "
+        "(write, change stream, build), spread: from the first to the last subscriber "
+        "(the fan-out itself), medians over the events; "
         f"client processes: {procs}; compression: {args.compression}; "
         f"{os.cpu_count()} CPUs shared by servers, database and clients."
     )
@@ -571,7 +604,7 @@ def service_phase(args, n, procs, component, compression, work):  # type: ignore
         fire("OPERATIONAL")
         result = run_phase(
             "service", server.url.replace("http", "ws") + "/graphql", server.proc.pid,
-            n, args.events, procs, component, compression, fire,
+            n, args.events, procs, component, compression, fire, args.profile,
         )  # fmt: skip
         http.close()
         return result, initial

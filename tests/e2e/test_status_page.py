@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
+from tests.conftest import service_env
 from tests.support.processes import GraphQLClient, ServiceProcess
 
 CREATE_SERVICE = """mutation($input: CreateServiceInput!) {
@@ -111,3 +113,44 @@ def test_public_update_appears_and_internal_never_does(
     assert internal not in page.inner_text("body")
     assert not [f for f in frames if internal in f], "an INTERNAL update reached the browser"
     assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"
+
+
+def test_reconnects_after_the_server_goes_away_and_shows_what_it_missed(
+    page: Any,
+    service: ServiceProcess,
+    gql: GraphQLClient,
+    mongo_uri: str,
+    tmp_path: Path,
+) -> None:
+    """A replica restarts: the page says so, reconnects by itself and re-reads the state."""
+    from playwright.sync_api import expect
+
+    name = f"Billing {uuid.uuid4().hex[:8]}"
+    service_id = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")["service"][
+        "id"
+    ]
+    # A second replica on the same database as the session's service.
+    env = service_env(mongo_uri, service.env["MONGODB_DATABASE"])
+    replica = ServiceProcess(env, log_path=tmp_path / "replica.log").start()
+    try:
+        open_status_page(page, replica)
+        row = component_row(page, name)
+        expect(row).to_have_attribute("data-status", "OPERATIONAL")
+
+        replica.stop()  # closes the websocket with 1001, like a pod going away
+        expect(page.locator("html")).to_have_attribute("data-connection", "reconnecting")
+        expect(page.locator("#connection")).to_contain_text("Reconnecting")
+        expect(row).to_have_attribute("data-status", "OPERATIONAL")  # last known state stays
+
+        # Changed while the page is disconnected: no live event can bring it.
+        ok(
+            gql(SET_STATUS, {"input": {"id": service_id, "status": "PARTIAL_OUTAGE"}}),
+            "setServiceStatus",
+        )
+        replica = ServiceProcess(env, port=replica.port, log_path=replica.log_path).start()
+        expect(page.locator("html")).to_have_attribute("data-connection", "live", timeout=90_000)
+        expect(row).to_have_attribute("data-status", "PARTIAL_OUTAGE")
+        expect(row.locator(".status-label")).to_have_text("Partial outage")
+        assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"
+    finally:
+        replica.stop()

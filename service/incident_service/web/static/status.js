@@ -101,7 +101,7 @@
       if (socket !== sock) return;
       socket = null;
       clearTimers();
-      try { sock.close(1000, reason.slice(0, 100)); } catch (e) { /* already closing */ }
+      try { sock.close(1000); } catch (e) { /* already closing */ }
       scheduleReconnect(reason);
     }
 

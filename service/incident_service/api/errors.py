@@ -44,6 +44,16 @@ def code_for(error: GraphQLError) -> str | None:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+_DEPTH = re.compile(r"exceeds maximum operation depth of (\d+)")
+
+
+def clear_message(code: str, message: str) -> str:
+    """Strawberry names the operation ('anonymous' when unnamed), which reads like a role."""
+    if code == "QUERY_TOO_DEEP" and (m := _DEPTH.search(message)):
+        return f"The query is too deep: the maximum depth is {m.group(1)}"
+    return message
+
+
 def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
@@ -62,6 +72,7 @@ def error_codes(suggestions: bool) -> type[SchemaExtension]:
                     continue
                 code = code_for(err)
                 if code is not None:
+                    err.message = clear_message(code, err.message)
                     err.extensions = {**(err.extensions or {}), "code": code}
 
     return ErrorCodes

@@ -42,6 +42,13 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (error.extensions and "code" in error.extensions)
 
 
+def _code_domain_errors(errors: list[GraphQLError] | None) -> None:
+    for err in errors or []:
+        if isinstance(err.original_error, DomainError):
+            err.message = err.original_error.message
+            err.extensions = {**(err.extensions or {}), "code": err.original_error.code.value}
+
+
 def _domain_error_codes() -> type[SchemaExtension]:
     class DomainErrorCodes(SchemaExtension):
         """Give DomainErrors raised in queries an extensions.code."""
@@ -49,13 +56,12 @@ def _domain_error_codes() -> type[SchemaExtension]:
         def on_execute(self):  # type: ignore[no-untyped-def]
             yield
             result = self.execution_context.result
-            for err in (result.errors or []) if result else []:
-                if isinstance(err.original_error, DomainError):
-                    err.message = err.original_error.message
-                    err.extensions = {
-                        **(err.extensions or {}),
-                        "code": err.original_error.code.value,
-                    }
+            _code_domain_errors(result.errors if result else None)
+
+        def on_stream_result(self, result):  # type: ignore[no-untyped-def]
+            # Subscriptions: errors of a stream's results never pass on_execute.
+            _code_domain_errors(getattr(result, "errors", None))
+            yield
 
     return DomainErrorCodes
 

@@ -52,6 +52,42 @@ async def _next(subscriber: Subscriber[T]) -> T:
         raise
 
 
+async def _incident_events(info: Info, iid: str, last: int) -> AsyncGenerator[IncidentEvent, None]:
+    store = info.context.incidents
+    # Register first, then replay: whatever is written meanwhile is in the
+    # queue, and anything the replay already gave is skipped by seq.
+    with info.context.runtime.broker.incident_events(iid, _on_overflow(info)) as subscriber:
+        while True:
+            page = await store.events(iid, last, REPLAY_PAGE)
+            for event in page:
+                last = event.seq
+                yield IncidentEvent.from_domain(event)
+            if len(page) < REPLAY_PAGE:
+                break
+        while True:
+            event: Event = await _next(subscriber)
+            if event.seq <= last:
+                continue
+            while event.seq > last + 1:
+                # A hole: the change stream restarted without its token.
+                # The store has every event; fill from there.
+                missing = await store.events(iid, last, min(event.seq - last - 1, REPLAY_PAGE))
+                if not missing:
+                    break
+                for m in missing:
+                    last = m.seq
+                    yield IncidentEvent.from_domain(m)
+            last = event.seq
+            yield IncidentEvent.from_domain(event)
+
+
+async def _incident_changed(info: Info, query: IncidentQuery) -> AsyncGenerator[Incident, None]:
+    broker = info.context.runtime.broker
+    with broker.incident_changes(lambda i: matches(query, i), _on_overflow(info)) as subscriber:
+        while True:
+            yield Incident.from_domain(await _next(subscriber))
+
+
 @strawberry.type
 class RealtimeSubscriptions:
     @strawberry.subscription(
@@ -67,39 +103,15 @@ class RealtimeSubscriptions:
         incident_id: strawberry.ID,
         after_seq: int | None = None,
     ) -> AsyncGenerator[IncidentEvent, None]:
+        # Checked here, before the stream exists: errors become a clear GraphQL
+        # error for the subscribe message instead of ending a running stream.
         iid = parse_id(incident_id, "incidentId")
         last = after_seq or 0
         if last < 0:
             raise validation("afterSeq", "afterSeq must be 0 or more")
-        store = info.context.incidents
-        if await store.get(iid) is None:
+        if await info.context.incidents.get(iid) is None:
             raise not_found("incident", "incidentId")
-        broker = info.context.runtime.broker
-        # Register first, then replay: whatever is written meanwhile is in the
-        # queue, and anything the replay already gave is skipped by seq.
-        with broker.incident_events(iid, _on_overflow(info)) as subscriber:
-            while True:
-                page = await store.events(iid, last, REPLAY_PAGE)
-                for event in page:
-                    last = event.seq
-                    yield IncidentEvent.from_domain(event)
-                if len(page) < REPLAY_PAGE:
-                    break
-            while True:
-                event: Event = await _next(subscriber)
-                if event.seq <= last:
-                    continue
-                while event.seq > last + 1:
-                    # A hole: the change stream restarted without its token.
-                    # The store has every event; fill from there.
-                    missing = await store.events(iid, last, min(event.seq - last - 1, REPLAY_PAGE))
-                    if not missing:
-                        break
-                    for m in missing:
-                        last = m.seq
-                        yield IncidentEvent.from_domain(m)
-                last = event.seq
-                yield IncidentEvent.from_domain(event)
+        return _incident_events(info, iid, last)
 
     @strawberry.subscription(
         description="The new state of every incident that changes and matches `filter` "
@@ -111,10 +123,7 @@ class RealtimeSubscriptions:
         self, info: Info, filter: IncidentFilter | None = None
     ) -> AsyncGenerator[Incident, None]:
         query = filter.to_query() if filter else IncidentQuery()
-        broker = info.context.runtime.broker
-        with broker.incident_changes(lambda i: matches(query, i), _on_overflow(info)) as sub:
-            while True:
-                yield Incident.from_domain(await _next(sub))
+        return _incident_changed(info, query)
 
     @strawberry.subscription(
         description="The public status page: the current state at once, then a new one on "

@@ -68,6 +68,15 @@ def error_body(message: str, code: str | None = None) -> dict[str, Any]:
     return {"errors": [error]}
 
 
+#: extensions.code of errors raised before GraphQL runs, by HTTP status.
+_TRANSPORT_CODES = {
+    400: "BAD_REQUEST",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
 class Unauthenticated(Exception):
     """A credential was sent and it is not valid."""
 
@@ -102,7 +111,11 @@ class GraphQLView(GraphQL[Context, None]):
             if request.method == "GET" and isinstance(e.__cause__, InvalidOperationTypeError):
                 # GraphQL-over-HTTP: a mutation over GET is 405 Method Not Allowed.
                 status, headers = 405, {"Allow": "POST"}
-            response = JSONResponse(error_body(e.reason), status_code=status, headers=headers)
+            response = JSONResponse(
+                error_body(e.reason, _TRANSPORT_CODES.get(status)),
+                status_code=status,
+                headers=headers,
+            )
         except Unauthenticated as e:
             response = JSONResponse(
                 error_body(str(e), "UNAUTHENTICATED"),
@@ -114,6 +127,12 @@ class GraphQLView(GraphQL[Context, None]):
                 error_body(str(e), "RATE_LIMITED"),
                 status_code=429,
                 headers={"Retry-After": str(e.retry_after)},
+            )
+        except RecursionError:
+            # JSON nested thousands deep (in the body or GET variables) fits in a
+            # small request but overflows the decoder: refuse it, not a 500.
+            response = JSONResponse(
+                error_body("The request is nested too deeply", "BAD_REQUEST"), status_code=400
             )
         await response(scope, receive, send)
 
@@ -207,6 +226,8 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(400, "The request body is not valid JSON") from None
             if not isinstance(data, dict):
                 raise HTTPException(400, "The request body must be a JSON object (batching is off)")
+            if not isinstance(data.get("operationName"), str | None):
+                raise HTTPException(400, "operationName must be a string or null")
         return await super().parse_http_body(request)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:

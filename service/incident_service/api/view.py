@@ -13,7 +13,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from incident_service.api.context import Context
 from incident_service.auth import ANONYMOUS, Principal, bearer_token
 from incident_service.ratelimit import Verdict
+from incident_service.realtime.subscribers import SHUTDOWN
 from incident_service.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -139,10 +140,10 @@ class GraphQLView(GraphQL[Context, None]):
     async def _websocket(self, websocket: WebSocket) -> None:
         """Serve one websocket, registered so that shutdown and the broker can close it."""
         if self.runtime.draining:
-            # Shutting down: send the client elsewhere before it subscribes here.
-            await websocket.send_denial_response(
-                PlainTextResponse("server shutting down", status_code=503)
-            )
+            # Shutting down: send the client elsewhere, with the same 1001 the
+            # open connections got, before it subscribes here.
+            await websocket.accept(await self.pick_websocket_subprotocol(websocket))
+            await websocket.close(*SHUTDOWN)
             return
         with self.runtime.connections.track(websocket):
             await self.run(websocket)

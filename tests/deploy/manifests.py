@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from incident_service.app import create_app
+from incident_service.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
@@ -93,3 +97,27 @@ def named_port(container: Obj, port: int | str) -> int:
 
 def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
+
+
+def app_routes() -> tuple[set[str], set[str]]:
+    """(exact paths answering GET, mount prefixes) of the real application."""
+    app = create_app(Settings(), "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100")
+    exact: set[str] = set()
+    prefixes: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, Mount):
+            prefixes.add(route.path)
+        elif (isinstance(route, Route) and "GET" in (route.methods or ())) or isinstance(
+            route, WebSocketRoute
+        ):
+            exact.add(route.path)
+    return exact, prefixes
+
+
+def the_deployment(overlay: str) -> Obj:
+    return one(overlay, "Deployment", "incident-service")
+
+
+def api_container(overlay: str) -> Obj:
+    (container,) = pod_spec(the_deployment(overlay))["containers"]
+    return container

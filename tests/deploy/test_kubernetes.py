@@ -17,16 +17,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from starlette.routing import Mount, Route, WebSocketRoute
 
-from incident_service.app import create_app
 from incident_service.config import Settings, SlaTargets
 from tests.deploy.manifests import (
     CHECKOV,
     K8S,
     OVERLAYS,
     WORKLOADS,
-    Obj,
+    api_container,
+    app_routes,
     config_data,
     containers,
     kustomize,
@@ -37,6 +36,7 @@ from tests.deploy.manifests import (
     pod_spec,
     rendered,
     rendered_text,
+    the_deployment,
     tool,
 )
 
@@ -66,30 +66,6 @@ SECRET_SETTINGS = {"MONGODB_URI", "ADMIN_API_KEY", "OIDC_HS256_SECRET"}
 def setting_names() -> set[str]:
     names = {(f.alias or n).upper() for n, f in Settings.model_fields.items()}
     return names | {f"SLA_{n.upper()}" for n in SlaTargets.model_fields}
-
-
-def app_routes() -> tuple[set[str], set[str]]:
-    """(exact paths answering GET, mount prefixes) of the real application."""
-    app = create_app(Settings(), "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100")
-    exact: set[str] = set()
-    prefixes: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, Mount):
-            prefixes.add(route.path)
-        elif (isinstance(route, Route) and "GET" in (route.methods or ())) or isinstance(
-            route, WebSocketRoute
-        ):
-            exact.add(route.path)
-    return exact, prefixes
-
-
-def the_deployment(overlay: str) -> Obj:
-    return one(overlay, "Deployment", "incident-service")
-
-
-def api_container(overlay: str) -> Obj:
-    (container,) = pod_spec(the_deployment(overlay))["containers"]
-    return container
 
 
 # --- Rendering, schemas, policies ---------------------------------------------

@@ -58,19 +58,22 @@ class IncidentStates:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
+                # Taken off before the read: an event arriving during the read
+                # puts the incident back, so its last state is never skipped.
                 incident_id = next(iter(self._pending))
+                seq = self._pending.pop(incident_id)
                 try:
                     incident = await self._load(incident_id)
                 except Exception:
                     log.warning("incident state read failed; retrying", exc_info=True)
+                    self._pending[incident_id] = max(seq, self._pending.get(incident_id, 0))
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, _RETRY_MAX)
                     continue
                 delay = 0.1
-                seq = self._pending.pop(incident_id)
                 if incident is None or incident.last_seq <= self._seen.get(incident_id, 0):
                     continue
-                self._remember(incident_id, max(seq, incident.last_seq))
+                self._remember(incident_id, incident.last_seq)
                 offered = 0
                 for subscriber in list(self.subscribers):
                     if subscriber.accepts is None or subscriber.accepts(incident):

@@ -7,8 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from gql import Client
-from gql import gql as parse
+from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
@@ -36,7 +35,7 @@ async def _collect_with_gql(
     got: list[dict] = []
     async with Client(transport=transport, fetch_schema_from_transport=False) as session:
         subscription = session.subscribe(
-            parse(INCIDENT_EVENTS), variable_values={"id": incident_id, "after": 0}
+            GraphQLRequest(INCIDENT_EVENTS, variable_values={"id": incident_id, "after": 0})
         )
         async for result in subscription:
             got.append(result["incidentEvents"])
@@ -71,7 +70,7 @@ async def _gql_error(ws_url: str, subprotocol: str, query: str, variables: dict)
     transport = WebsocketsTransport(url=ws_url, subprotocols=[subprotocol], init_payload={})
     async with Client(transport=transport, fetch_schema_from_transport=False) as session:
         with pytest.raises(TransportQueryError) as caught:
-            async for _ in session.subscribe(parse(query), variable_values=variables):
+            async for _ in session.subscribe(GraphQLRequest(query, variable_values=variables)):
                 pass
     return caught.value.errors
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo.errors import OperationFailure, PyMongoError
@@ -35,7 +36,7 @@ class ChangeStream:
         self._task: asyncio.Task[None] | None = None
         self._opened = asyncio.Event()
         self.running = False
-        self.resume_token: dict[str, Any] | None = None
+        self.resume_token: Mapping[str, Any] | None = None
         # For metrics: reopenings after an error, and the cluster time of the last change.
         self.restarts = 0
         self.last_cluster_time: Any = None

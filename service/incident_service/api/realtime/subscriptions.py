@@ -22,7 +22,6 @@ from incident_service.api.incidents.types import Incident, IncidentEvent
 from incident_service.api.permissions import IsViewer
 from incident_service.api.realtime.types import StatusPage, shared
 from incident_service.domain.errors import not_found, validation
-from incident_service.domain.incident import Event
 from incident_service.realtime.matching import matches
 from incident_service.realtime.subscribers import TOO_SLOW, Subscriber, SubscriberTooSlow
 from incident_service.store.incidents import IncidentQuery, parse_id
@@ -59,13 +58,13 @@ async def _incident_events(info: Info, iid: str, last: int) -> AsyncGenerator[In
     with info.context.runtime.broker.incident_events(iid, _on_overflow(info)) as subscriber:
         while True:
             page = await store.events(iid, last, REPLAY_PAGE)
-            for event in page:
-                last = event.seq
-                yield IncidentEvent.from_domain(event)
+            for stored in page:
+                last = stored.seq
+                yield IncidentEvent.from_domain(stored)
             if len(page) < REPLAY_PAGE:
                 break
         while True:
-            event: Event = await _next(subscriber)
+            event = await _next(subscriber)
             if event.seq <= last:
                 continue
             while event.seq > last + 1:

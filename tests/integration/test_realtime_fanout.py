@@ -51,7 +51,13 @@ def test_mutations_on_one_replica_reach_a_subscriber_on_the_other_in_order(
         last_seq = 1 + len(primes) + 10
         events: list[dict] = []
         states: list[dict] = []
-        while not events or events[-1]["seq"] < last_seq or states[-1]["version"] < last_seq:
+        # (A new incident's version equals its last seq: one event per note.)
+        while (
+            not events
+            or not states
+            or events[-1]["seq"] < last_seq
+            or states[-1]["version"] < last_seq
+        ):
             message = client.recv()
             assert message["type"] == "next" and "errors" not in message["payload"], message
             data = message["payload"]["data"]

@@ -21,8 +21,8 @@ from tests.support.processes import GraphQLClient, ServiceProcess
 QUEUE_SIZE = 4
 #: Subscriptions on the stalled connection: each event is sent that many times,
 #: so the socket buffers fill after a few dozen events.
-STALLED_SUBSCRIPTIONS = 8
-#: Events of ~20 kB: 8 x 20 kB x 80 = ~13 MB, far beyond any socket buffers.
+STALLED_SUBSCRIPTIONS = 16
+#: Events of ~20 kB: 16 x 20 kB x 80 = ~26 MB, far beyond any socket buffers.
 EVENTS = 80
 BODY = "x" * 20_000
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from bson.timestamp import Timestamp
+from prometheus_client import Counter, Info
+from prometheus_client.metrics import MetricWrapperBase
 
 from incident_service import metrics
 
@@ -42,3 +45,17 @@ def test_change_lag_from_wall_time_or_cluster_time() -> None:
     assert count1 - count0 == 3
     assert abs((sum1 - sum0) - (0.25 + 0.25 + 2.5)) < 1e-6
     assert metrics.CHANGE_STREAM_LAST_EVENT._value.get() == now  # type: ignore[attr-defined]
+
+
+def test_every_metric_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    exposed = []
+    for obj in vars(metrics).values():
+        if isinstance(obj, MetricWrapperBase):
+            name = obj._name  # type: ignore[attr-defined]
+            # The names a scrape shows (and the README documents).
+            suffix = {Counter: "_total", Info: "_info"}.get(type(obj), "")
+            exposed.append(name + suffix)
+    assert len(exposed) >= 15
+    for name in exposed:
+        assert name in readme, f"{name} is not in the README's Operations section"

@@ -37,7 +37,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from incident_service.embedded import EmbeddedMongo, free_port  # noqa: E402
+from incident_service.embedded import EmbeddedMongo, free_port
 
 ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -95,7 +95,11 @@ async def subscriber(ws_url: str, query: str, variables: dict, auth: bool, stop:
         await ws.recv()
         await ws.send(
             json.dumps(
-                {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables},
+                }
             )
         )
         received = 0
@@ -137,7 +141,9 @@ def run_subscribers(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--service-bin", default=str(Path(sys.executable).parent / "incident-service"))
+    parser.add_argument(
+        "--service-bin", default=str(Path(sys.executable).parent / "incident-service")
+    )
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -195,7 +201,13 @@ def main() -> int:
             ready = threading.Event()
             subs = threading.Thread(
                 target=run_subscribers,
-                args=(f"ws://127.0.0.1:{port}/graphql", incident, args.subscribers, ready, stop_flag),
+                args=(
+                    f"ws://127.0.0.1:{port}/graphql",
+                    incident,
+                    args.subscribers,
+                    ready,
+                    stop_flag,
+                ),
                 daemon=True,
             )
             open_phase = Phase(proc.pid)
@@ -223,7 +235,13 @@ def main() -> int:
                                 url,
                                 "mutation($i: PostUpdateInput!) { postUpdate(input: $i) "
                                 "{ userErrors { code } } }",
-                                {"i": {"id": incident, "body": f"update {i}", "visibility": "PUBLIC"}},
+                                {
+                                    "i": {
+                                        "id": incident,
+                                        "body": f"update {i}",
+                                        "visibility": "PUBLIC",
+                                    }
+                                },
                             )
                         else:
                             gql(
@@ -249,9 +267,7 @@ def main() -> int:
                 "sampled_peak_rss_mib": round(peak, 1),
                 **load.result(),
             }
-            results["load"]["requests_per_s"] = round(
-                args.requests / results["load"]["wall_s"], 1
-            )
+            results["load"]["requests_per_s"] = round(args.requests / results["load"]["wall_s"], 1)
             stop_flag.set()
             subs.join(60)
         finally:

@@ -11,6 +11,7 @@ the exit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from types import FrameType
 from typing import Any
@@ -55,7 +56,9 @@ class DrainingServer(uvicorn.Server):
             return
         self.runtime.draining = True
         metrics.DRAINING.set(1)
-        self._loop.call_soon_threadsafe(self._start_drain)
+        # A fresh context: the signal may interrupt a request's task, whose
+        # request id would otherwise stick to every log line of the drain.
+        self._loop.call_soon_threadsafe(self._start_drain, context=contextvars.Context())
 
     def _start_drain(self) -> None:
         self._drain = asyncio.create_task(self._drain_websockets())

@@ -366,8 +366,13 @@ def test_dev_overlay_runs_a_three_member_replica_set() -> None:
     members = [f"{sts['metadata']['name']}-{i}.{headless['metadata']['name']}" for i in range(3)]
 
     (job,) = objects("dev", "Job")
-    script = " ".join(containers(job)[0]["command"])
+    command = containers(job)[0]["command"]
+    assert command[:2] == ["/bin/bash", "-euc"]
+    syntax = subprocess.run(["bash", "-n", "-c", command[2]], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
+    script = command[2]
     assert "rs.initiate" in script and f'_id: "{repl_set}"' in script
+    assert "NotYetInitialized" in script, "re-running on an initiated set must be harmless"
     for member in members:
         assert f"{member}:27017" in script
 

@@ -410,3 +410,14 @@ def test_ingress_keeps_websockets_open() -> None:
         assert ping < int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"])
         body = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
         assert int(body.rstrip("m")) * 1024 * 1024 >= int(config_data(overlay)["MAX_BODY_BYTES"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_client_ip_comes_from_the_ingress_not_from_the_client(overlay: str) -> None:
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    trusted = _TrustedHosts(config_data(overlay)["FORWARDED_ALLOW_IPS"])
+    assert "10.244.1.7" in trusted, "the ingress controller's pod address"
+    # A client sends a made-up X-Forwarded-For; nginx appends the real address.
+    host, _ = trusted.get_trusted_client_address("6.6.6.6, 203.0.113.9")
+    assert host == "203.0.113.9"

@@ -42,7 +42,15 @@ def service_env(mongo_uri: str, database: str, **extra: str) -> dict[str, str]:
 def service(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """A running service on its own database, shared by the session."""
     log = Path(tmp_path_factory.mktemp("service")) / "service.log"
-    proc = ServiceProcess(service_env(mongo_uri, f"test_{uuid.uuid4().hex[:8]}"), log_path=log)
+    # Rate limits off: the whole suite shares this one service and key
+    # (test_limits.py starts its own service to test them).
+    env = service_env(
+        mongo_uri,
+        f"test_{uuid.uuid4().hex[:8]}",
+        RATE_LIMIT_PER_KEY="",
+        RATE_LIMIT_PER_IP="",
+    )
+    proc = ServiceProcess(env, log_path=log)
     proc.start()
     try:
         yield proc

@@ -7,26 +7,32 @@ import strawberry
 from incident_service.domain import enums
 from incident_service.domain.errors import DomainError
 
-IncidentStatus = strawberry.enum(
-    enums.IncidentStatus, description="Internal lifecycle status of an incident."
+# The domain enums themselves, registered with Strawberry (which marks the
+# class and returns it): one class per vocabulary, and a real type for mypy.
+IncidentStatus = enums.IncidentStatus
+strawberry.enum(IncidentStatus, description="Internal lifecycle status of an incident.")
+PublicStatus = enums.PublicStatus
+strawberry.enum(
+    PublicStatus, description="Status vocabulary shown to the public (as Statuspage uses it)."
 )
-PublicStatus = strawberry.enum(
-    enums.PublicStatus, description="Status vocabulary shown to the public (as Statuspage uses it)."
+Impact = enums.Impact
+strawberry.enum(Impact, description="How much of the business is affected.")
+Urgency = enums.Urgency
+strawberry.enum(Urgency, description="How fast the business needs it fixed.")
+Priority = enums.Priority
+strawberry.enum(
+    Priority, description="Derived from impact x urgency (ITIL); P1 is the most urgent."
 )
-Impact = strawberry.enum(enums.Impact, description="How much of the business is affected.")
-Urgency = strawberry.enum(enums.Urgency, description="How fast the business needs it fixed.")
-Priority = strawberry.enum(
-    enums.Priority, description="Derived from impact x urgency (ITIL); P1 is the most urgent."
-)
-IncidentCategory = strawberry.enum(enums.IncidentCategory, description="What kind of incident.")
-IncidentRole = strawberry.enum(enums.IncidentRole, description="A role in the response team.")
-Visibility = strawberry.enum(
-    enums.Visibility, description="PUBLIC reaches the status page; INTERNAL never does."
-)
-ComponentStatus = strawberry.enum(
-    enums.ComponentStatus, description="Status of a service as shown on the status page."
-)
-LinkKind = strawberry.enum(enums.LinkKind, description="How two incidents are related.")
+IncidentCategory = enums.IncidentCategory
+strawberry.enum(IncidentCategory, description="What kind of incident.")
+IncidentRole = enums.IncidentRole
+strawberry.enum(IncidentRole, description="A role in the response team.")
+Visibility = enums.Visibility
+strawberry.enum(Visibility, description="PUBLIC reaches the status page; INTERNAL never does.")
+ComponentStatus = enums.ComponentStatus
+strawberry.enum(ComponentStatus, description="Status of a service as shown on the status page.")
+LinkKind = enums.LinkKind
+strawberry.enum(LinkKind, description="How two incidents are related.")
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was written.")

@@ -123,6 +123,7 @@ class _Recorder:
         type_: str,
         message: str | None,
         visibility: Visibility = Visibility.INTERNAL,
+        /,
         **data: Any,
     ) -> None:
         self.next_seq += 1
@@ -311,9 +312,9 @@ def _milestones(incident: Incident, to: IncidentStatus, now: datetime) -> dict[s
         for status, attr in lifecycle.MILESTONES.items():
             if _ORDER.index(status) > _ORDER.index(to) and getattr(incident, attr) is not None:
                 stamps[attr] = None
-    attr = lifecycle.MILESTONES.get(to)
-    if attr and getattr(incident, attr) is None:
-        stamps[attr] = now
+    entered = lifecycle.MILESTONES.get(to)
+    if entered and getattr(incident, entered) is None:
+        stamps[entered] = now
     # Working on an incident means someone has acknowledged it; a self-clearing
     # alert (TRIGGERED -> RESOLVED) was never acknowledged.
     if to in _WORKING and incident.acknowledged_at is None:

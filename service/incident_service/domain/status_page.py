@@ -64,7 +64,9 @@ def public_update(e: Event, fallback: PublicStatus) -> PublicUpdate | None:
     if e.type != "UPDATE_POSTED" or e.visibility is not Visibility.PUBLIC:
         return None
     raw = e.data.get("publicStatus")
-    status = PublicStatus(raw) if raw in PublicStatus.__members__ else fallback
+    status = (
+        PublicStatus(raw) if isinstance(raw, str) and raw in PublicStatus.__members__ else fallback
+    )
     return PublicUpdate(e.message or "", status, e.at)
 
 

@@ -75,6 +75,7 @@ def incident_to_doc(i: Incident) -> Doc:
 
 
 def incident_from_doc(d: Doc) -> Incident:
+    times: dict[str, Any] = {name: d.get(_camel(name)) for name in _TIMES}
     return Incident(
         id=d["_id"],
         number=d["number"],
@@ -101,7 +102,7 @@ def incident_from_doc(d: Doc) -> Incident:
         idempotency_key=d.get("idempotencyKey"),
         version=d["version"],
         last_seq=d["lastSeq"],
-        **{name: d.get(_camel(name)) for name in _TIMES},
+        **times,
     )
 
 

@@ -161,6 +161,8 @@ class IncidentStore:
                 return_document=True,
                 session=session,
             )
+            if counter is None:  # cannot happen: an upsert returning the new document
+                raise RuntimeError("the incident counter was not created")
             change = declare(cmd, id=str(ObjectId()), number=counter["seq"], now=now, actor=actor)
             await self._incidents.insert_one(
                 codec.incident_to_doc(change.incident), session=session

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -24,6 +24,7 @@ from incident_service.api.common import (
 from incident_service.api.context import Info
 from incident_service.domain import incident as domain
 from incident_service.domain.errors import validation
+from incident_service.domain.incident import Incident as DomainIncident
 from incident_service.domain.priority import sla_status
 from incident_service.store.paging import clamp_first
 
@@ -62,7 +63,7 @@ class IncidentEvent:
             actor=e.actor,
             visibility=e.visibility,
             message=e.message,
-            data=e.data,
+            data=cast(JSON, e.data),
         )
 
 
@@ -150,10 +151,10 @@ class Incident:
     closed_at: datetime | None = strawberry.field(description="When it was closed (final).")
     updated_at: datetime = strawberry.field(description="Last change.")
     service_ids: strawberry.Private[tuple[str, ...]]
-    domain: strawberry.Private[domain.Incident]
+    domain: strawberry.Private[DomainIncident]
 
     @classmethod
-    def from_domain(cls, i: domain.Incident) -> Incident:
+    def from_domain(cls, i: DomainIncident) -> Incident:
         return cls(
             id=strawberry.ID(i.id),
             key=i.key,

@@ -21,6 +21,7 @@ from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.metrics_extension import GraphQLMetrics
 from incident_service.api.realtime.queries import StatusPageQueries
+from incident_service.api.realtime.shared_execution import SharedEventExecutor
 from incident_service.api.realtime.subscriptions import RealtimeSubscriptions
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.apikeys.api import AccessMutations, AccessQueries
@@ -91,4 +92,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions(settings or Settings()),
+        execution_context_class=SharedEventExecutor,
     )

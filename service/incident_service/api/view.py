@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.api.context import Context
+from incident_service.api.realtime.shared_execution import encode_message
 from incident_service.auth import ANONYMOUS, Principal, bearer_token
 from incident_service.ratelimit import Verdict
 from incident_service.realtime.subscribers import SHUTDOWN
@@ -214,6 +215,10 @@ class GraphQLView(GraphQL[Context, None]):
         except RateLimited as exc:
             raise ConnectionRejectionError({"message": str(exc), "code": "RATE_LIMITED"}) from None
         return UNSET
+
+    def encode_json(self, data: object) -> str | bytes:
+        # A broadcast result (the status page) is encoded once, not per subscriber.
+        return encode_message(data) or super().encode_json(data)
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":

@@ -66,6 +66,10 @@ class PublicIncident:
 
 @strawberry.type(description="The public status page: components and active public incidents.")
 class StatusPage:
+    # Same object for every subscriber, built only from public data: one
+    # execution per operation serves them all (shared_execution.py).
+    SHARED_EVENT = True
+
     overall_status: ComponentStatus = strawberry.field(
         description="The worst status of any component (OPERATIONAL when there are none)."
     )

@@ -1,0 +1,110 @@
+"""Execute a broadcast subscription event once, not once per subscriber.
+
+Strawberry (graphql-core) runs a subscription's selection for every
+subscriber on every event. For the status page every subscriber gets the
+same object, and most send the same operation, so with thousands of
+subscribers that repeated work dominates the cost of an event. This executor
+keeps, for the current shared payload, one result per distinct operation
+(query text, operation name, variables) and hands it to every subscriber
+that sends that operation.
+
+It applies only to payloads whose type sets `SHARED_EVENT = True`: their
+fields must resolve from public, per-event data only (no context, no
+permissions, no I/O), so the result cannot depend on who subscribed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import ExecutionResult
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+_payload: object | None = None
+_results: dict[tuple[str, str | None, str], ExecutionResult] = {}
+# JSON of the `data` of each shared result, by identity, encoded on first send.
+_encoded: dict[int, tuple[object, str | None]] = {}
+#: Distinct operations remembered per payload; beyond it, execute normally.
+MAX_OPERATIONS = 64
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        global _payload
+        payload = self.root_value
+        if not getattr(type(payload), "SHARED_EVENT", False):
+            return super().execute_operation(serially)
+        key = self._operation_key()
+        if payload is not _payload:
+            # A new event: results for the previous one are never needed again.
+            _payload = payload
+            _results.clear()
+            _encoded.clear()
+        elif key is not None and key in _results:
+            return _results[key]
+        result = super().execute_operation(serially)
+        if (
+            key is not None
+            and isinstance(result, ExecutionResult)
+            and not result.errors
+            and len(_results) < MAX_OPERATIONS
+        ):
+            _results[key] = result
+            _encoded[id(result.data)] = (result.data, None)
+        return result
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        # A cached result needs no per-event executor (which copies this one).
+        if payload is _payload and getattr(type(payload), "SHARED_EVENT", False):
+            key = self._operation_key()
+            if key is not None and key in _results:
+                return _Done(_results[key])
+        return super().build_per_event_executor(payload)
+
+    def _operation_key(self) -> tuple[str, str | None, str] | None:
+        loc = self.operation.loc
+        if loc is None:
+            return None
+        name = self.operation.name.value if self.operation.name else None
+        try:
+            variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            return None
+        return loc.source.body, name, variables
+
+
+class _Done:
+    """Stands in for a per-event executor whose result is already known."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
+
+
+def encode_message(message: object) -> str | None:
+    """JSON of a websocket result message carrying shared data, or None if it does not.
+
+    The data part is encoded once per event and spliced into each
+    subscriber's message (which differs only by the operation id).
+    """
+    if not isinstance(message, dict) or "id" not in message:
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or len(payload) != 1 or "data" not in payload:
+        return None
+    data = payload["data"]
+    entry = _encoded.get(id(data))
+    if entry is None or entry[0] is not data:
+        return None
+    body = entry[1]
+    if body is None:
+        body = json.dumps(data, separators=(",", ":"))
+        _encoded[id(data)] = (data, body)
+    parts = [
+        json.dumps(k) + ":" + ('{"data":' + body + "}" if k == "payload" else json.dumps(v))
+        for k, v in message.items()
+    ]
+    return "{" + ",".join(parts) + "}"

@@ -21,16 +21,27 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"idempotencyKey": {"$type": "string"}},
             name="idempotency_key_unique",
         ),
-        # One index per list order (see store/paging.py); equality filters
-        # on status / priority / service / label use the ones below.
+        # One index per list order (see store/paging.py), and one per equality
+        # filter followed by the full newest-first key, so that a filtered
+        # page is an index range already in order (no in-memory sort).
         IndexModel([("declaredAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
         IndexModel(
             [("priority", ASCENDING), ("declaredAt", DESCENDING), ("_id", DESCENDING)],
             name="priority",
         ),
-        IndexModel([("status", ASCENDING), ("declaredAt", DESCENDING)], name="status"),
-        IndexModel([("serviceIds", ASCENDING), ("declaredAt", DESCENDING)], name="service"),
-        IndexModel([("labels", ASCENDING), ("declaredAt", DESCENDING)], name="label"),
+        *(
+            IndexModel(
+                [(field, ASCENDING), ("declaredAt", DESCENDING), ("_id", DESCENDING)],
+                name=f"{name}_newest",
+            )
+            for field, name in (
+                ("status", "status"),
+                ("open", "open"),
+                ("category", "category"),
+                ("serviceIds", "service"),
+                ("labels", "label"),
+            )
+        ),
         IndexModel([("visibility", ASCENDING), ("status", ASCENDING)], name="public_active"),
     ],
     "incident_events": [

@@ -92,6 +92,25 @@ def test_request_errors_are_400_without_data(
     assert message in payload["errors"][0]["message"]
 
 
+TWO_OPERATIONS = "query A { services { id } } query B { incidents(first: 0) { totalCount } }"
+
+
+def test_several_operations_need_an_operation_name(service: ServiceProcess) -> None:
+    refused = post(service, {"query": TWO_OPERATIONS})
+    assert refused.status_code == 400
+    assert "operationName" in refused.json()["errors"][0]["message"]
+    assert "data" not in refused.json()
+    chosen = post(service, {"query": TWO_OPERATIONS, "operationName": "B"})
+    assert chosen.status_code == 200
+    assert set(chosen.json()["data"]) == {"incidents"}
+    # One operation plus fragments, or a field named like a keyword, is fine.
+    single = post(
+        service,
+        {"query": "query Q { ...F } fragment F on Query { services { id } }"},
+    )
+    assert single.status_code == 200 and "services" in single.json()["data"]
+
+
 def test_field_errors_keep_data_and_200(service: ServiceProcess) -> None:
     response = post(service, {"query": '{ incident(id: "nope") { id } }'})
     assert response.status_code == 200

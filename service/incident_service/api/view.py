@@ -9,9 +9,11 @@ bodies for transport errors, and the caller's principal in the context.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -77,6 +79,31 @@ _TRANSPORT_CODES = {
     406: "NOT_ACCEPTABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+
+_OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
+
+
+def _require_operation_name(request_data: Any) -> None:
+    """A document with several operations needs operationName (GraphQL spec).
+
+    Strawberry would silently run the first one. The regex keeps the extra
+    parse to the rare documents that may hold more than one operation.
+    """
+    query = getattr(request_data, "query", None)
+    if getattr(request_data, "operation_name", None) is not None or not isinstance(query, str):
+        return
+    if len(_OPERATION_KEYWORD.findall(query)) < 2:
+        return
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return  # answered as a syntax error by the normal path
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) > 1:
+        raise HTTPException(
+            400, "Must provide operationName: the document contains several operations"
+        )
 
 
 class Unauthenticated(Exception):
@@ -234,7 +261,9 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(400, "The request body must be a JSON object (batching is off)")
             if not isinstance(data.get("operationName"), str | None):
                 raise HTTPException(400, "operationName must be a string or null")
-        return await super().parse_http_body(request)
+        parsed = await super().parse_http_body(request)
+        _require_operation_name(parsed)
+        return parsed
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)

@@ -30,8 +30,12 @@ def race(gql: GraphQLClient, n: int, work: Callable[[GraphQLClient, int], Any]) 
         barrier.wait(timeout=60)
         return work(clients[i], i)
 
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            return list(pool.map(run, range(n)))
+    finally:
+        for client in clients:
+            client.http.close()
 
 
 def test_same_idempotency_key_same_incident(gql: GraphQLClient, tag: str) -> None:

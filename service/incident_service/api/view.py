@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.api.context import Context
 from incident_service.api.realtime.shared_execution import encode_message
+from incident_service.api.wsframes import CheckedWebSocketAdapter
 from incident_service.auth import ANONYMOUS, Principal, bearer_token
 from incident_service.ratelimit import Verdict
 from incident_service.realtime.subscribers import SHUTDOWN
@@ -121,6 +122,8 @@ class RateLimited(Exception):
 
 
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = CheckedWebSocketAdapter  # type: ignore[assignment]
+
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         self.runtime = runtime
         super().__init__(**kwargs)

@@ -34,6 +34,10 @@ def service_env(mongo_uri: str, database: str, **extra: str) -> dict[str, str]:
         "MONGODB_DATABASE": database,
         "ADMIN_API_KEY": ADMIN_KEY,
         "LOG_LEVEL": "WARNING",
+        # The whole session shares one key and one IP: rate limits are tested on
+        # their own process (test_limits.py), not tripped by the suite's volume.
+        "RATE_LIMIT_PER_KEY": "",
+        "RATE_LIMIT_PER_IP": "",
         **extra,
     }
 

@@ -237,3 +237,18 @@ def test_development_bootstrap_key_and_cli_on_the_embedded_database(tmp_path: Pa
         assert GraphQLClient(proc.url, key=made.stdout.strip())(ME)["me"]["name"] == "offline"
     finally:
         proc.stop()
+
+
+def test_api_key_indexes(service: ServiceProcess, gql: GraphQLClient) -> None:
+    gql(LIST_KEYS, {"all": False})
+    client: MongoClient[dict[str, object]] = MongoClient(service.env["MONGODB_URI"])
+    try:
+        coll = client[service.env["MONGODB_DATABASE"]]["api_keys"]
+        indexes = {i["name"]: i for i in coll.list_indexes()}
+    finally:
+        client.close()
+    assert list(indexes["hash_unique"]["key"].items()) == [("hash", 1)]
+    assert indexes["hash_unique"]["unique"]
+    assert indexes["active_name_unique"]["unique"]
+    assert indexes["active_name_unique"]["partialFilterExpression"] == {"active": True}
+    assert list(indexes["active_created"]["key"].items()) == [("active", 1), ("createdAt", 1)]

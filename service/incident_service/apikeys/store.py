@@ -27,6 +27,8 @@ INDEXES = [
         partialFilterExpression={"active": True},
         name="active_name_unique",
     ),
+    # apiKeys lists active keys, or all of them, oldest first.
+    IndexModel([("active", ASCENDING), ("createdAt", ASCENDING)], name="active_created"),
     IndexModel([("createdAt", ASCENDING)], name="created"),
 ]
 

@@ -64,11 +64,8 @@ def rejected(response: httpx.Response, status: int, code: str) -> str:
 
 def test_depth(client: GraphQLClient) -> None:
     assert client("{ incidents(first: 1) { edges { node { services { name } } } } }")
-    message = rejected(
-        client.post("{ incidents(first: 1) { edges { node { timeline { edges { node { seq } } } } } } }"),
-        400,
-        "QUERY_TOO_DEEP",
-    )
+    deep = "{ incidents(first: 1) { edges { node { timeline { edges { node { seq } } } } } } }"
+    message = rejected(client.post(deep), 400, "QUERY_TOO_DEEP")
     assert message == "The query is too deep: the maximum depth is 4"
 
 

@@ -72,7 +72,12 @@ class ChangeStream:
                         self._broker.resynced()
                     first = False
                     async for change in stream:
-                        self._dispatch(change)
+                        try:
+                            self._dispatch(change)
+                        except Exception:
+                            # One undecodable document must not stall the stream
+                            # (reopening from the token would meet it again).
+                            log.exception("skipping a change the broker could not route")
                         self.resume_token = stream.resume_token
             except asyncio.CancelledError:
                 raise

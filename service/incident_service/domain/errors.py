@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from incident_service.domain.enums import UserErrorCode
 
 
-@dataclass(frozen=True)
+# Not frozen: Python must be able to set __traceback__ when the error passes
+# through a running subscription's async generator.
+@dataclass(eq=False)
 class DomainError(Exception):
     code: UserErrorCode
     message: str

@@ -472,7 +472,7 @@ def table(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", "-n", type=int, default=1000)
-    parser.add_argument("--events", type=int, default=3, help="status changes to fire (3)")
+    parser.add_argument("--events", type=int, default=10, help="status changes to fire (10)")
     parser.add_argument("--procs", type=int, default=0, help="client processes (auto)")
     parser.add_argument(
         "--compression",

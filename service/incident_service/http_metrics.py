@@ -8,6 +8,7 @@ anything else is 'other', so scanners probing random URLs add no series.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,14 +72,19 @@ class HttpMetricsMiddleware:
         accepted = False
         code: int | None = None
 
-        async def send_wrapper(message: Message) -> None:
+        def send_wrapper(message: Message) -> Awaitable[None]:
+            # Not a coroutine: a data frame goes to `send` without an extra
+            # coroutine per frame; only accept and close are looked at.
             nonlocal accepted, code
-            if message["type"] == "websocket.accept" and not accepted:
+            kind = message["type"]
+            if kind == "websocket.send":
+                return send(message)
+            if kind == "websocket.accept" and not accepted:
                 accepted = True
                 metrics.WEBSOCKETS_OPEN.inc()
-            elif message["type"] == "websocket.close" and code is None:
+            elif kind == "websocket.close" and code is None:
                 code = int(message.get("code", 1000))
-            await send(message)
+            return send(message)
 
         async def receive_wrapper() -> Message:
             nonlocal code

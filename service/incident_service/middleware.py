@@ -23,6 +23,11 @@ class RequestIdMiddleware:
         rid = requestid.accept(Headers(scope=scope).get(requestid.HEADER))
         requestid.set_current(rid)
         scope.setdefault("state", {})["request_id"] = rid
+        if scope["type"] == "websocket":
+            # Only an HTTP response carries the header; a websocket's sends
+            # pass straight through (a wrapper would cost on every frame).
+            await self.app(scope, receive, send)
+            return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

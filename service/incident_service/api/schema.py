@@ -21,7 +21,10 @@ from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.metrics_extension import GraphQLMetrics
 from incident_service.api.realtime.queries import StatusPageQueries
-from incident_service.api.realtime.shared_execution import SharedEventExecutor
+from incident_service.api.realtime.shared_execution import (
+    SharedEventExecutor,
+    SharedEventSchema,
+)
 from incident_service.api.realtime.subscriptions import RealtimeSubscriptions
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.apikeys.api import AccessMutations, AccessQueries
@@ -87,7 +90,7 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+    return SharedEventSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

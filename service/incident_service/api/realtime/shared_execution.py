@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import strawberry
 from graphql import ExecutionResult
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _payload: object | None = None
@@ -63,6 +65,15 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().build_per_event_executor(payload)
 
     def _operation_key(self) -> tuple[str, str | None, str] | None:
+        # A subscription's operation and variables never change: encoding the
+        # variables once per subscriber, not once per subscriber and event.
+        try:
+            return self.__dict__["_shared_key"]
+        except KeyError:
+            key = self.__dict__["_shared_key"] = self._compute_key()
+            return key
+
+    def _compute_key(self) -> tuple[str, str | None, str] | None:
         loc = self.operation.loc
         if loc is None:
             return None
@@ -72,6 +83,47 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         except (TypeError, ValueError):
             return None
         return loc.source.body, name, variables
+
+
+def is_shared_result(result: object) -> bool:
+    """Whether `result` carries a shared event's cached data and no errors."""
+    data = getattr(result, "data", None)
+    if data is None or getattr(result, "errors", None):
+        return False
+    entry = _encoded.get(id(data))
+    return entry is not None and entry[0] is data
+
+
+class _NoHooks:
+    """An `on_stream_result` context that runs no extension hook."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_HOOKS = _NoHooks()
+
+
+class SharedEventExtensionsRunner(SchemaExtensionsRunner):
+    """Skips the per-result extension hooks for a shared, error-free result.
+
+    The schema's `on_stream_result` hooks (MaskErrors, DomainErrorCodes,
+    GraphQLMetrics) act only on a result's errors; a shared result has none
+    and the same data for every subscriber, so running them for each of
+    thousands of subscribers on every event changes nothing but costs a
+    context manager per extension. A result with errors still runs them all.
+    Their "a result was streamed" flags only decide whether the operation's
+    last result is processed once more at its end, which for a result
+    without errors does nothing either.
+    """
+
+    def on_stream_result(self, result: Any) -> Any:
+        if is_shared_result(result):
+            return _NO_HOOKS
+        return super().on_stream_result(result)
 
 
 class _Done:
@@ -108,3 +160,14 @@ def encode_message(message: object) -> str | None:
         for k, v in message.items()
     ]
     return "{" + ",".join(parts) + "}"
+
+
+class SharedEventSchema(strawberry.Schema):
+    """A schema whose subscriptions skip extension hooks on shared results."""
+
+    def create_extensions_runner(
+        self, execution_context: Any, extensions: list[Any]
+    ) -> SchemaExtensionsRunner:
+        return SharedEventExtensionsRunner(
+            execution_context=execution_context, extensions=extensions
+        )

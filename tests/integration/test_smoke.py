@@ -10,7 +10,10 @@ from tests.support.processes import GraphQLClient, ServiceProcess
 def test_declare_and_read_back(gql: GraphQLClient, tag: str) -> None:
     data = gql(
         """mutation($input: DeclareIncidentInput!) {
-             declareIncident(input: $input) { incident { id key status priority } userErrors { code } }
+             declareIncident(input: $input) {
+               incident { id key status priority }
+               userErrors { code }
+             }
            }""",
         {
             "input": {

@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from incident_service import metrics
+from incident_service import gctuning, metrics
 from incident_service.realtime.subscribers import SHUTDOWN
 from incident_service.runtime import Runtime
 
@@ -45,6 +45,7 @@ class DrainingServer(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
+        gctuning.tune_after_startup()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Not recorded in _captured_signals: uvicorn would re-raise it after a

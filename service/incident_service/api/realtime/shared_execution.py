@@ -16,6 +16,7 @@ permissions, no I/O), so the result cannot depend on who subscribed.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
 import strawberry
@@ -27,6 +28,8 @@ _payload: object | None = None
 _results: dict[tuple[str, str | None, str], ExecutionResult] = {}
 # JSON of the `data` of each shared result, by identity, encoded on first send.
 _encoded: dict[int, tuple[object, str | None]] = {}
+#: Key order of the result messages that take the short encoding path.
+_MESSAGE_KEYS = ("id", "type", "payload")
 #: Distinct operations remembered per payload; beyond it, execute normally.
 MAX_OPERATIONS = 64
 
@@ -155,6 +158,13 @@ def encode_message(message: object) -> str | None:
     if body is None:
         body = json.dumps(data, separators=(",", ":"))
         _encoded[id(data)] = (data, body)
+    op_id, kind = message["id"], message.get("type")
+    if tuple(message) == _MESSAGE_KEYS and isinstance(op_id, str) and isinstance(kind, str):
+        # graphql-transport-ws `next` / graphql-ws `data`: the same text as below, cheaper.
+        return (
+            '{"id":' + _string(op_id) + ',"type":' + _string(kind) + ',"payload":{"data":'
+            + body + "}}"
+        )  # fmt: skip
     parts = [
         json.dumps(k) + ":" + ('{"data":' + body + "}" if k == "payload" else json.dumps(v))
         for k, v in message.items()

@@ -114,6 +114,8 @@ class StatusPageFeed:
         self._dirty = asyncio.Event()
         self._published = asyncio.Event()
         self._lock = asyncio.Lock()
+        # Looked up once: it is counted for every watcher on every page.
+        self._fanned_out = metrics.EVENTS_FANNED_OUT.labels("status_page")
 
     def touch(self) -> None:
         if self.watchers == 0:
@@ -159,7 +161,7 @@ class StatusPageFeed:
             while True:
                 if self.version != seen and self.latest is not None:
                     seen = self.version
-                    metrics.EVENTS_FANNED_OUT.labels("status_page").inc()
+                    self._fanned_out.inc()
                     yield self.latest
                 else:
                     await self._published.wait()

@@ -21,8 +21,10 @@ from typing import Any
 
 import strawberry
 from graphql import ExecutionResult
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 _payload: object | None = None
 _results: dict[tuple[str, str | None, str], ExecutionResult] = {}
@@ -121,7 +123,28 @@ class SharedEventExtensionsRunner(SchemaExtensionsRunner):
     Their "a result was streamed" flags only decide whether the operation's
     last result is processed once more at its end, which for a result
     without errors does nothing either.
+
+    Extension results are collected only from extensions that have any
+    (the base `get_results` returns {}), for every operation.
     """
+
+    _with_results: list[SchemaExtension] | None = None
+
+    async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
+        # Called for every result of every subscriber; only extensions that
+        # override get_results can contribute (the base one returns {}).
+        if self._with_results is None:
+            self._with_results = [
+                e
+                for e in self.extensions
+                if type(e).get_results is not SchemaExtension.get_results
+                or "get_results" in getattr(e, "__dict__", {})
+            ]
+        data: dict[str, Any] = {}
+        for extension in self._with_results:
+            data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def on_stream_result(self, result: Any) -> Any:
         if is_shared_result(result):

@@ -7,8 +7,13 @@ import json
 from collections.abc import AsyncGenerator
 
 import strawberry
+from strawberry.extensions import MaskErrors, SchemaExtension
 
-from incident_service.api.realtime.shared_execution import SharedEventExecutor, encode_message
+from incident_service.api.realtime.shared_execution import (
+    SharedEventExecutor,
+    SharedEventSchema,
+    encode_message,
+)
 
 
 @strawberry.type
@@ -69,8 +74,76 @@ def test_same_operation_shares_one_result_and_others_do_not() -> None:
         shared = {"id": "op-1", "type": "next", "payload": {"data": a.data}}  # type: ignore[attr-defined]
         encoded = encode_message(shared)
         assert encoded is not None and json.loads(encoded) == shared
+        legacy = {"type": "data", "id": "op-2", "payload": {"data": a.data}}  # type: ignore[attr-defined]
+        encoded = encode_message(legacy)
+        assert encoded is not None and json.loads(encoded) == legacy
+        assert list(json.loads(encoded)) == ["type", "id", "payload"]
         # Anything else is left to the normal encoder.
         assert encode_message({"id": "x", "type": "next", "payload": {"data": {"page": 1}}}) is None
         assert encode_message({"data": a.data}) is None  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+class Broken(Exception):
+    pass
+
+
+@strawberry.type
+class BadPage:
+    SHARED_EVENT = True
+
+    @strawberry.field
+    def value(self) -> int:
+        raise Broken("secret detail")
+
+
+@strawberry.type
+class HookedSubscription(Subscription):
+    @strawberry.subscription
+    async def bad_page(self) -> AsyncGenerator[BadPage, None]:
+        yield BadPage()
+
+
+seen_results: list[object] = []
+
+
+class SeesStreamResults(SchemaExtension):
+    def on_stream_result(self, result: object):  # type: ignore[no-untyped-def]
+        seen_results.append(result)
+        yield
+
+    def get_results(self) -> dict[str, object]:
+        return {"seen": len(seen_results)}
+
+
+hooked = SharedEventSchema(
+    query=Query,
+    subscription=HookedSubscription,
+    execution_context_class=SharedEventExecutor,
+    extensions=[SeesStreamResults, MaskErrors],
+)
+
+
+def test_extension_hooks_skip_only_shared_results_without_errors() -> None:
+    async def first(query: str) -> object:
+        stream = await hooked.subscribe(query)
+        async for result in stream:  # type: ignore[union-attr]
+            return result
+        raise AssertionError("no result")
+
+    async def scenario() -> None:
+        seen_results.clear()
+        shared = [await first("subscription { page { value } }") for _ in range(2)]
+        # Both got the one shared result, and no hook ran for either.
+        assert shared[0].data is shared[1].data  # type: ignore[attr-defined]
+        assert seen_results == []
+        private = await first("subscription { private { value } }")
+        assert seen_results == [private]
+        bad = await first("subscription { badPage { value } }")
+        assert seen_results[-1] is bad
+        assert [e.message for e in bad.errors] == ["Unexpected error."]  # type: ignore[attr-defined]
+        # Extension results are still collected (before the result's hooks run).
+        assert bad.extensions == {"seen": 1}  # type: ignore[attr-defined]
 
     asyncio.run(scenario())

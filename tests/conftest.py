@@ -16,6 +16,21 @@ import pytest
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess, start_database
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Service processes that fall back to the default DATA_DIR (./.data) would
+    otherwise write a dev admin key into the developer's own checkout."""
+    previous = os.environ.get("DATA_DIR")
+    os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("default-data"))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("DATA_DIR", None)
+        else:
+            os.environ["DATA_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("TEST_MONGODB_URI"):

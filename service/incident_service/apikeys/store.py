@@ -73,9 +73,7 @@ class ApiKeyStore:
         self._db = database
 
     async def ensure_indexes(self) -> None:
-        if COLLECTION not in await self._db.db.list_collection_names():
-            await self._db.db.create_collection(COLLECTION)
-        await self._keys.create_indexes(INDEXES)
+        await self._db.ensure_indexes({COLLECTION: INDEXES})
 
     async def insert(self, key: ApiKey, secret: str) -> ApiKey:
         try:

@@ -28,9 +28,6 @@ class Broker:
         self.incident_states = IncidentStates(incidents.get)
         self.status_page = StatusPageFeed(status_pages.load)
         self._tasks: list[asyncio.Task[None]] = []
-        # Counters for metrics: read them, do not reset them.
-        self.events_received = 0
-        self.events_delivered = 0
 
     # Subscribing
 
@@ -61,29 +58,17 @@ class Broker:
         with self.incident_states.subscribe(subscriber):
             yield subscriber
 
-    @property
-    def subscriptions(self) -> int:
-        """Active subscriptions of every kind (for metrics)."""
-        return (
-            sum(len(s) for s in self._by_incident.values())
-            + len(self.incident_states.subscribers)
-            + self.status_page.watchers
-        )
-
     # Publishing (called by the change stream only)
 
     def publish_incident_event(self, event: Event) -> None:
-        self.events_received += 1
         subscribers = list(self._by_incident.get(event.incident_id, ()))
         for subscriber in subscribers:
             subscriber.offer(event)
-        self.events_delivered += len(subscribers)
         metrics.EVENTS_FANNED_OUT.labels("incident_events").inc(len(subscribers))
         self.incident_states.touch(event.incident_id, event.seq)
         self.status_page.touch()
 
     def publish_service_event(self, doc: dict[str, Any]) -> None:
-        self.events_received += 1
         self.status_page.touch()
 
     def resynced(self) -> None:

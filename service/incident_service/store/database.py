@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -113,10 +114,13 @@ class Database:
     def collection(self, name: str) -> AsyncCollection[Doc]:
         return self.db[name]
 
-    async def ensure_indexes(self) -> None:
-        """Idempotent: creating an index that exists with the same spec is a no-op."""
+    async def ensure_indexes(self, indexes: Mapping[str, list[IndexModel]] = INDEXES) -> None:
+        """Create the collections and their indexes.
+
+        Idempotent: creating an index that exists with the same spec is a no-op.
+        """
         existing = set(await self.db.list_collection_names())
-        for name, models in INDEXES.items():
+        for name, models in indexes.items():
             if name not in existing:
                 await self.db.create_collection(name)
             await self.db[name].create_indexes(models)

@@ -11,12 +11,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from incident_service import health, metrics
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
-from incident_service.http_metrics import HttpMetricsMiddleware
-from incident_service.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from incident_service.http import health
+from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from incident_service.http.request_metrics import HttpMetricsMiddleware
+from incident_service.observability import metrics
 from incident_service.runtime import Runtime
 from incident_service.web.routes import status_routes
 
@@ -24,7 +25,7 @@ from incident_service.web.routes import status_routes
 def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
     runtime = Runtime.create(settings, mongodb_uri)
     view = GraphQLView(
-        runtime,
+        runtime.resources,
         schema=build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
@@ -64,7 +65,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", health.healthz, methods=["GET"]),
-            Route("/readyz", health.readyz, methods=["GET"]),
+            Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *status_routes(settings.status_page_title),
         ],

@@ -12,27 +12,41 @@ from pathlib import Path
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from incident_service.domain.enums import Priority
+from incident_service.domain.priority import DEFAULT_SLA, SlaTarget, sla_targets_from_seconds
+
 
 class Profile(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
 
 
+def _ack(p: Priority) -> int:
+    return int(DEFAULT_SLA[p].acknowledge.total_seconds())
+
+
+def _resolve(p: Priority) -> int:
+    return int(DEFAULT_SLA[p].resolve.total_seconds())
+
+
 class SlaTargets(BaseSettings):
-    """Per-priority SLA targets in seconds (ack, resolve)."""
+    """Per-priority SLA targets in seconds (ack, resolve); defaults from the domain's table."""
 
     model_config = SettingsConfigDict(env_prefix="SLA_", extra="ignore")
 
-    p1_ack: int = Field(5 * 60, gt=0)
-    p1_resolve: int = Field(4 * 3600, gt=0)
-    p2_ack: int = Field(15 * 60, gt=0)
-    p2_resolve: int = Field(8 * 3600, gt=0)
-    p3_ack: int = Field(3600, gt=0)
-    p3_resolve: int = Field(24 * 3600, gt=0)
-    p4_ack: int = Field(4 * 3600, gt=0)
-    p4_resolve: int = Field(3 * 86400, gt=0)
-    p5_ack: int = Field(86400, gt=0)
-    p5_resolve: int = Field(7 * 86400, gt=0)
+    p1_ack: int = Field(_ack(Priority.P1), gt=0)
+    p1_resolve: int = Field(_resolve(Priority.P1), gt=0)
+    p2_ack: int = Field(_ack(Priority.P2), gt=0)
+    p2_resolve: int = Field(_resolve(Priority.P2), gt=0)
+    p3_ack: int = Field(_ack(Priority.P3), gt=0)
+    p3_resolve: int = Field(_resolve(Priority.P3), gt=0)
+    p4_ack: int = Field(_ack(Priority.P4), gt=0)
+    p4_resolve: int = Field(_resolve(Priority.P4), gt=0)
+    p5_ack: int = Field(_ack(Priority.P5), gt=0)
+    p5_resolve: int = Field(_resolve(Priority.P5), gt=0)
+
+    def targets(self) -> dict[Priority, SlaTarget]:
+        return sla_targets_from_seconds(self.model_dump())
 
 
 class Settings(BaseSettings):
@@ -94,7 +108,8 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     # json: one object per line for log collectors; text: for a terminal.
-    log_format: str = Field("json", pattern=r"^(json|text)$")
+    # Unset: text in development, json in production.
+    log_format: str | None = Field(None, pattern=r"^(json|text)$")
 
     @model_validator(mode="after")
     def _read_mongodb_uri_file(self) -> Settings:
@@ -157,6 +172,12 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def log_format_effective(self) -> str:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "text"
 
     @property
     def cors_origins(self) -> list[str]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sys
 from types import FrameType
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
-from incident_service import gctuning, metrics
+from incident_service.observability import gctuning, metrics
 from incident_service.realtime.subscribers import SHUTDOWN
 from incident_service.runtime import Runtime
 
@@ -30,9 +31,10 @@ WEBSOCKET_DRAIN_MAX = 5.0
 
 
 class DrainingServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+    def __init__(self, config: uvicorn.Config, runtime: Runtime, banner: str | None) -> None:
         super().__init__(config)
         self.runtime = runtime
+        self.banner = banner
         grace = runtime.settings.shutdown_grace_seconds
         self.websocket_budget = min(WEBSOCKET_DRAIN_MAX, grace / 4)
         # What is left of the grace period for in-flight requests.
@@ -46,6 +48,9 @@ class DrainingServer(uvicorn.Server):
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
         gctuning.tune_after_startup()
+        if self.banner and self.started:
+            # After startup: printed only once the port is really listening.
+            print(self.banner, file=sys.stderr, flush=True)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Not recorded in _captured_signals: uvicorn would re-raise it after a
@@ -55,7 +60,7 @@ class DrainingServer(uvicorn.Server):
                 self.force_exit = True
             self.should_exit = True
             return
-        self.runtime.draining = True
+        self.runtime.connections.draining = True
         metrics.DRAINING.set(1)
         # A fresh context: the signal may interrupt a request's task, whose
         # request id would otherwise stick to every log line of the drain.
@@ -73,7 +78,7 @@ class DrainingServer(uvicorn.Server):
             self.should_exit = True
 
 
-def run(app: Starlette, **kwargs: Any) -> None:
-    """Like uvicorn.run, with the draining shutdown above."""
+def run(app: Starlette, banner: str | None = None, **kwargs: Any) -> None:
+    """Like uvicorn.run, with the draining shutdown above and an optional start-up banner."""
     config = uvicorn.Config(app, **kwargs)
-    DrainingServer(config, app.state.runtime).run()
+    DrainingServer(config, app.state.runtime, banner).run()

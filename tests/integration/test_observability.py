@@ -35,7 +35,7 @@ LEAKY_KEY = "isk_" + uuid.uuid4().hex
 @pytest.fixture(scope="module")
 def proc(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = Path(tmp_path_factory.mktemp("observability")) / "service.log"
-    env = service_env(mongo_uri, f"obs_{uuid.uuid4().hex[:8]}", LOG_LEVEL="INFO")
+    env = service_env(mongo_uri, f"obs_{uuid.uuid4().hex[:8]}", LOG_LEVEL="INFO", LOG_FORMAT="json")
     process = ServiceProcess(env, log_path=log)
     process.start()
     try:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 
 from incident_service.domain import enums
 from incident_service.domain.errors import DomainError
+from incident_service.domain.query import IncidentOrder
 
 # The domain enums themselves, registered with Strawberry (which marks the
 # class and returns it): one class per vocabulary, and a real type for mypy.
@@ -33,6 +37,10 @@ ComponentStatus = enums.ComponentStatus
 strawberry.enum(ComponentStatus, description="Status of a service as shown on the status page.")
 LinkKind = enums.LinkKind
 strawberry.enum(LinkKind, description="How two incidents are related.")
+strawberry.enum(IncidentOrder, description="Order of the incident list.")
+
+D = TypeVar("D")
+P = TypeVar("P")
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was written.")
@@ -62,3 +70,29 @@ class PageInfo:
     )
     start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+    @classmethod
+    def forward(cls, cursors: list[str], has_next: bool) -> PageInfo:
+        """Page info of a forward-only page whose edges carry `cursors`, in order."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=False,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
+
+async def payload(
+    work: Callable[[], Awaitable[D]],
+    ok: Callable[[D], P],
+    failed: Callable[[list[UserError]], P],
+) -> P:
+    """A mutation's payload: `ok(result)`, or `failed(userErrors)` for an expected failure.
+
+    A DomainError means nothing was written (the store writes all or nothing).
+    """
+    try:
+        result = await work()
+    except DomainError as error:
+        return failed([UserError.from_domain(error)])
+    return ok(result)

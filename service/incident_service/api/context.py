@@ -1,9 +1,14 @@
-"""The typed per-request (or per-websocket-connection) GraphQL context."""
+"""The typed GraphQL context: who is calling, and every store and service a resolver uses.
+
+One `Context` per HTTP request, and one per websocket connection (Strawberry
+builds it once at connect, not per operation or event), so nothing in it may
+cache data a long subscription would then serve stale.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,31 +16,49 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from incident_service.auth import ANONYMOUS, Principal
+from incident_service.access.authenticator import Authenticator
 from incident_service.config import Settings
+from incident_service.domain.enums import Priority
+from incident_service.domain.principal import ANONYMOUS, Principal
+from incident_service.domain.priority import SlaTarget
 from incident_service.domain.service import Service
+from incident_service.realtime.broker import Broker
+from incident_service.realtime.connections import Connections
+from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.services import ServiceStore
+from incident_service.store.status_page import StatusPageStore
 
-if TYPE_CHECKING:
-    from incident_service.runtime import Runtime
+
+@dataclass(frozen=True)
+class Resources:
+    """What the process holds for the API: built once at start-up (runtime.py)."""
+
+    settings: Settings
+    incidents: IncidentStore
+    services: ServiceStore
+    api_keys: ApiKeyStore
+    status_pages: StatusPageStore
+    sla_targets: dict[Priority, SlaTarget]
+    authenticator: Authenticator
+    broker: Broker
+    connections: Connections
 
 
 @dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
-    runtime: Runtime
+    resources: Resources
     principal: Principal = ANONYMOUS
     # Set by Strawberry from the websocket `connection_init` payload.
     connection_params: dict[str, Any] | None = None
     # Batches within one tick; cache off because a websocket connection keeps
     # one context for its whole life and must never see stale services.
     service_loader: DataLoader[str, Service | None] = field(init=False)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        services = self.runtime.services
+        services = self.resources.services
 
         async def load(ids: list[str]) -> list[Service | None]:
             found = {s.id: s for s in await services.get_many(ids)}
@@ -45,15 +68,35 @@ class Context:
 
     @property
     def settings(self) -> Settings:
-        return self.runtime.settings
+        return self.resources.settings
 
     @property
     def incidents(self) -> IncidentStore:
-        return self.runtime.incidents
+        return self.resources.incidents
 
     @property
     def services(self) -> ServiceStore:
-        return self.runtime.services
+        return self.resources.services
+
+    @property
+    def api_keys(self) -> ApiKeyStore:
+        return self.resources.api_keys
+
+    @property
+    def status_pages(self) -> StatusPageStore:
+        return self.resources.status_pages
+
+    @property
+    def sla_targets(self) -> dict[Priority, SlaTarget]:
+        return self.resources.sla_targets
+
+    @property
+    def broker(self) -> Broker:
+        return self.resources.broker
+
+    @property
+    def connections(self) -> Connections:
+        return self.resources.connections
 
 
 Info = _Info[Context, None]

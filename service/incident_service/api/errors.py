@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from incident_service import requestid
+from incident_service.domain.errors import DomainError
+from incident_service.observability import requestid
 
 log = logging.getLogger("incident_service.errors")
 
@@ -78,10 +80,41 @@ def error_codes(suggestions: bool) -> type[SchemaExtension]:
     return ErrorCodes
 
 
+def should_mask(error: GraphQLError) -> bool:
+    """Mask only the unexpected: our own typed errors and GraphQL's are safe to show."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    if isinstance(original, DomainError):
+        return False
+    return not (error.extensions and "code" in error.extensions)
+
+
+def _code_domain_errors(errors: list[GraphQLError] | None) -> None:
+    for err in errors or []:
+        if isinstance(err.original_error, DomainError):
+            err.message = err.original_error.message
+            err.extensions = {**(err.extensions or {}), "code": err.original_error.code.value}
+
+
+class DomainErrorCodes(SchemaExtension):
+    """Give DomainErrors raised in queries and subscriptions an extensions.code."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        _code_domain_errors(result.errors if result else None)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscriptions: errors of a stream's results never pass on_execute.
+        _code_domain_errors(getattr(result, "errors", None))
+        yield
+
+
 class MaskUnexpected(MaskErrors):
     """MaskErrors that logs what it hides and hands the client the request id."""
 
-    def __init__(self, should_mask_error: Callable[[GraphQLError], bool]) -> None:
+    def __init__(self, should_mask_error: Callable[[GraphQLError], bool] = should_mask) -> None:
         super().__init__(should_mask_error=should_mask_error, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:

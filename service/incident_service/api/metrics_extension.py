@@ -16,7 +16,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from incident_service import metrics
+from incident_service.observability import metrics
 
 MASKED = "INTERNAL_SERVER_ERROR"
 

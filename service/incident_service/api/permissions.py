@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 
-from incident_service.auth import Role
+from incident_service.domain.principal import Role
 
 
 class _RoleAtLeast(BasePermission):

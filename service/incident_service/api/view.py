@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -25,13 +25,12 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from incident_service.api.context import Context
-from incident_service.api.realtime.shared_execution import encode_message
+from incident_service.access.authenticator import RateLimited, Unauthenticated
+from incident_service.api.context import Context, Resources
+from incident_service.api.subscriptions.shared_execution import SharedEventSchema
 from incident_service.api.wsframes import CheckedWebSocketAdapter
-from incident_service.auth import ANONYMOUS, Principal, bearer_token
-from incident_service.ratelimit import Verdict
+from incident_service.domain.principal import ANONYMOUS
 from incident_service.realtime.subscribers import SHUTDOWN
-from incident_service.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -107,26 +106,13 @@ def _require_operation_name(request_data: Any) -> None:
         )
 
 
-class Unauthenticated(Exception):
-    """A credential was sent and it is not valid."""
-
-
-class RateLimited(Exception):
-    """The caller (key, user or IP) is over its request rate."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(
-            f"Rate limit exceeded ({verdict.limit}); retry after {verdict.retry_after}s"
-        )
-        self.retry_after = verdict.retry_after
-
-
 class GraphQLView(GraphQL[Context, None]):
-    websocket_adapter_class = CheckedWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = CheckedWebSocketAdapter
 
-    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
-        self.runtime = runtime
-        super().__init__(**kwargs)
+    def __init__(self, resources: Resources, schema: SharedEventSchema, **kwargs: Any) -> None:
+        self.resources = resources
+        self.shared_events = schema.shared_events
+        super().__init__(schema=schema, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -170,44 +156,22 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _websocket(self, websocket: WebSocket) -> None:
         """Serve one websocket, registered so that shutdown and the broker can close it."""
-        if self.runtime.draining:
+        connections = self.resources.connections
+        if connections.draining:
             # Shutting down: send the client elsewhere, with the same 1001 the
             # open connections got, before it subscribes here.
             await websocket.accept(await self.pick_websocket_subprotocol(websocket))
             await websocket.close(*SHUTDOWN)
             return
-        with self.runtime.connections.track(websocket):
+        with connections.track(websocket):
             await self.run(websocket)
-
-    async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
-        """Who is calling, within their rate limit.
-
-        Anonymous and bad-credential requests count against the client IP
-        (which also slows down guessing keys); the others against their key.
-        """
-        limiter = self.runtime.rate_limiter
-        token = bearer_token(authorization) if authorization else None
-        principal = await self.runtime.authenticate(token) if token else None
-        if principal is None:
-            verdict = limiter.check_ip(client_ip)
-            if not verdict.allowed:
-                raise RateLimited(verdict)
-            if authorization:
-                raise Unauthenticated(
-                    "Invalid credentials: the bearer token is not a valid API key or token"
-                )
-            return ANONYMOUS
-        verdict = limiter.check_principal(principal)
-        if not verdict.allowed:
-            raise RateLimited(verdict)
-        return principal
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         principal = ANONYMOUS
         if isinstance(request, Request):
-            principal = await self.principal_for(
+            principal = await self.resources.authenticator.principal_for(
                 request.headers.get("authorization"), _client_ip(request)
             )
             media = negotiate(request.headers.get("accept"))
@@ -221,7 +185,7 @@ class GraphQLView(GraphQL[Context, None]):
                 # Carried to create_response, which sets the one real header.
                 response.headers["content-type"] = media
         context = Context(
-            request=request, response=response, runtime=self.runtime, principal=principal
+            request=request, response=response, resources=self.resources, principal=principal
         )
         request.state.context = context
         return context
@@ -237,18 +201,21 @@ class GraphQLView(GraphQL[Context, None]):
         if header is not None and not isinstance(header, str):
             raise ConnectionRejectionError({"message": "authorization must be a string"})
         try:
-            context.principal = await self.principal_for(header, _client_ip(context.request))
+            context.principal = await self.resources.authenticator.principal_for(
+                header, _client_ip(context.request)
+            )
         except Unauthenticated as exc:
             raise ConnectionRejectionError(
                 {"message": str(exc), "code": "UNAUTHENTICATED"}
             ) from None
         except RateLimited as exc:
             raise ConnectionRejectionError({"message": str(exc), "code": "RATE_LIMITED"}) from None
-        return UNSET
+        # UNSET: acknowledge without a payload (Strawberry types the constant as Any).
+        return cast(UnsetType, UNSET)
 
     def encode_json(self, data: object) -> str | bytes:
         # A broadcast result (the status page) is encoded once, not per subscriber.
-        return encode_message(data) or super().encode_json(data)
+        return self.shared_events.encode_message(data) or super().encode_json(data)
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":

@@ -243,8 +243,8 @@ def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Cha
     rec = _Recorder(incident.id, incident.last_seq, now, actor)
     rec.add(
         "UPDATED",
-        "Updated " + ", ".join(_camel(k) for k in diff),
-        fields={_camel(k): _plain(v) for k, v in diff.items()},
+        "Updated " + ", ".join(field_name(k) for k in diff),
+        fields={field_name(k): _plain(v) for k, v in diff.items()},
     )
     if new.priority != incident.priority:
         rec.add(
@@ -441,7 +441,8 @@ def _check_not_future(value: datetime | None, now: datetime, field: str) -> None
         )
 
 
-def _camel(snake: str) -> str:
+def field_name(snake: str) -> str:
+    """A field's name as clients and the database know it: camelCase."""
     head, *rest = snake.split("_")
     return head + "".join(p.title() for p in rest)
 

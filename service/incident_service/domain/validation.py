@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from incident_service.domain.errors import validation
 
 TITLE_MAX = 200
@@ -51,3 +53,37 @@ def labels(values: list[str], field: str = "labels") -> list[str]:
             raise validation(field, f"each label must be 1..{LABEL_MAX} characters")
         seen.setdefault(label, None)
     return list(seen)
+
+
+def search(value: str, field: str = "search") -> str:
+    """Text searched for in titles: never longer than a title can be."""
+    if len(value) > TITLE_MAX:
+        raise validation(field, f"{field} must be at most {TITLE_MAX} characters")
+    return value
+
+
+def label(value: str, field: str = "label") -> str:
+    """One label to filter by: never longer than a label can be."""
+    if len(value) > LABEL_MAX:
+        raise validation(field, f"{field} must be at most {LABEL_MAX} characters")
+    return value
+
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
+def object_id(value: str, field: str = "id") -> str:
+    """Incident, service and key ids are 24 hex digits (MongoDB ObjectIds); anything else
+    is refused before it reaches the database."""
+    if not _OBJECT_ID.fullmatch(value):
+        raise validation(field, f"{field} {value[:40]!r} is not a valid id")
+    return value.lower()
+
+
+def page_size(first: int | None, default: int = 20, maximum: int = 100) -> int:
+    """How many items a list returns: `first`, or `default` when omitted."""
+    if first is None:
+        return default
+    if first < 0 or first > maximum:
+        raise validation("first", f"first must be between 0 and {maximum}")
+    return first

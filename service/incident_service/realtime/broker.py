@@ -11,8 +11,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from incident_service import metrics
 from incident_service.domain.incident import Event, Incident
+from incident_service.observability import metrics
 from incident_service.realtime.feeds import IncidentStates, StatusPageFeed
 from incident_service.realtime.subscribers import Subscriber
 from incident_service.store.incidents import IncidentStore

@@ -15,7 +15,8 @@ from typing import Any
 
 from pymongo.errors import OperationFailure, PyMongoError
 
-from incident_service import metrics
+from incident_service.observability import metrics
+from incident_service.realtime.backoff import Backoff
 from incident_service.realtime.broker import Broker
 from incident_service.store import codec
 from incident_service.store.database import Database
@@ -26,7 +27,6 @@ COLLECTIONS = ("incident_events", "service_events")
 PIPELINE = [{"$match": {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}}}]
 #: Server errors that mean the token can never be resumed from.
 _LOST_HISTORY = {136, 280, 286}
-_BACKOFF_MAX = 5.0
 
 
 class ChangeStream:
@@ -37,9 +37,6 @@ class ChangeStream:
         self._opened = asyncio.Event()
         self.running = False
         self.resume_token: Mapping[str, Any] | None = None
-        # For metrics: reopenings after an error, and the cluster time of the last change.
-        self.restarts = 0
-        self.last_cluster_time: Any = None
 
     async def start(self, wait: float = 10.0) -> None:
         """Open the stream; wait (bounded) so the process is ready once it is open."""
@@ -55,7 +52,7 @@ class ChangeStream:
         self.running = False
 
     async def _run(self) -> None:
-        delay = 0.1
+        backoff = Backoff()
         first = True
         while True:
             try:
@@ -64,9 +61,8 @@ class ChangeStream:
                 ) as stream:
                     self.running = True
                     self._opened.set()
-                    delay = 0.1
+                    backoff.reset()
                     if not first:
-                        self.restarts += 1
                         metrics.CHANGE_STREAM_RESTARTS.inc()
                         log.warning("change stream reopened")
                         self._broker.resynced()
@@ -95,14 +91,12 @@ class ChangeStream:
                 log.exception("change stream failed unexpectedly; reconnecting")
             finally:
                 self.running = False
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _BACKOFF_MAX)
+            await backoff.wait()
 
     def _dispatch(self, change: dict[str, Any]) -> None:
         doc = change.get("fullDocument")
         if doc is None:
             return
-        self.last_cluster_time = change.get("clusterTime")
         metrics.observe_change(change)
         if change["ns"]["coll"] == "incident_events":
             self._broker.publish_incident_event(codec.event_from_doc(doc))

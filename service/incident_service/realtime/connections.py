@@ -2,6 +2,7 @@
 
 Used for slow subscribers (TOO_SLOW) and for shutdown (SHUTDOWN, 1001, so
 clients reconnect to another pod). Closing is idempotent per connection.
+Once `draining` is set, new websockets are turned away with SHUTDOWN too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class Connections:
     def __init__(self) -> None:
         self.open: set[WebSocket] = set()
         self._closing: dict[WebSocket, asyncio.Task[None]] = {}
+        #: Set once at SIGTERM (server.py); the process is then not ready either.
+        self.draining = False
 
     @contextlib.contextmanager
     def track(self, websocket: WebSocket) -> Iterator[WebSocket]:

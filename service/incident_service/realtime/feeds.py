@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import contextmanager
 from typing import Any
 
-from incident_service import metrics
 from incident_service.domain.incident import Incident
 from incident_service.domain.status_page import StatusPage
+from incident_service.observability import metrics
+from incident_service.realtime.backoff import Backoff
 from incident_service.realtime.subscribers import Subscriber
 
 log = logging.getLogger(__name__)
 
-_RETRY_MAX = 5.0
 #: Incidents whose last delivered seq is remembered (to coalesce one change's events).
 _SEEN_MAX = 10_000
 
@@ -53,7 +53,7 @@ class IncidentStates:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = 0.1
+        backoff = Backoff()
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -67,10 +67,9 @@ class IncidentStates:
                 except Exception:
                     log.warning("incident state read failed; retrying", exc_info=True)
                     self._pending[incident_id] = max(seq, self._pending.get(incident_id, 0))
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, _RETRY_MAX)
+                    await backoff.wait()
                     continue
-                delay = 0.1
+                backoff.reset()
                 if incident is None or incident.last_seq <= self._seen.get(incident_id, 0):
                     continue
                 self._remember(incident_id, incident.last_seq)
@@ -138,18 +137,17 @@ class StatusPageFeed:
                 self._published.clear()
 
     async def run(self) -> None:
-        delay = 0.1
+        backoff = Backoff()
         while True:
             await self._dirty.wait()
             self._dirty.clear()
             try:
                 await self.refresh()
-                delay = 0.1
+                backoff.reset()
             except Exception:
                 log.warning("status page build failed; retrying", exc_info=True)
                 self._dirty.set()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX)
+                await backoff.wait()
 
     async def watch(self) -> AsyncIterator[StatusPage]:
         """The current page at once, then every new one."""

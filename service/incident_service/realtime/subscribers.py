@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from incident_service import metrics
+from incident_service.observability import metrics
 
 T = TypeVar("T")
 
-#: Websocket close codes of the realtime layer (see the README's table).
+#: Websocket close codes of the realtime layer (docs/realtime.md lists them).
 TOO_SLOW = (4008, "subscriber too slow")
 SHUTDOWN = (1001, "server shutting down")
 

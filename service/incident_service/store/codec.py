@@ -14,9 +14,16 @@ from incident_service.domain.enums import (
     Urgency,
     Visibility,
 )
-from incident_service.domain.incident import Event, Incident, IncidentLink, RoleAssignment
+from incident_service.domain.incident import (
+    Event,
+    Incident,
+    IncidentLink,
+    RoleAssignment,
+    field_name,
+)
 from incident_service.domain.service import Service
 
+#: A MongoDB document as the driver hands it over.
 Doc = dict[str, Any]
 
 _TIMES = (
@@ -30,11 +37,6 @@ _TIMES = (
     "closed_at",
     "updated_at",
 )
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 def incident_to_doc(i: Incident) -> Doc:
@@ -68,14 +70,14 @@ def incident_to_doc(i: Incident) -> Doc:
         "lastSeq": i.last_seq,
     }
     for name in _TIMES:
-        doc[_camel(name)] = getattr(i, name)
+        doc[field_name(name)] = getattr(i, name)
     if i.idempotency_key is not None:
         doc["idempotencyKey"] = i.idempotency_key
     return doc
 
 
 def incident_from_doc(d: Doc) -> Incident:
-    times: dict[str, Any] = {name: d.get(_camel(name)) for name in _TIMES}
+    times: dict[str, Any] = {name: d.get(field_name(name)) for name in _TIMES}
     return Incident(
         id=d["_id"],
         number=d["number"],
@@ -130,10 +132,6 @@ def event_from_doc(d: Doc) -> Event:
         message=d.get("message"),
         data=d.get("data") or {},
     )
-
-
-def event_id(d: Doc) -> str:
-    return f"{d['incidentId']}:{d['seq']}"
 
 
 def service_to_doc(s: Service) -> Doc:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, MongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError
 
-Doc = dict[str, Any]
+from incident_service.store.codec import Doc
+
+#: The body of a transaction: it may run more than once (transient errors are retried).
+Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 
 INDEXES: dict[str, list[IndexModel]] = {
     "incidents": [
@@ -113,6 +117,15 @@ class Database:
 
     def collection(self, name: str) -> AsyncCollection[Doc]:
         return self.db[name]
+
+    async def transaction(self, body: Transaction) -> None:
+        """Run `body` in one multi-document transaction: all of its writes or none.
+
+        The driver retries the body on transient errors, so it must only
+        write through the session and keep no state across attempts.
+        """
+        async with self.client.start_session() as session:
+            await session.with_transaction(body)
 
     async def ensure_indexes(self, indexes: Mapping[str, list[IndexModel]] = INDEXES) -> None:
         """Create the collections and their indexes.

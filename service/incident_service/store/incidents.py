@@ -6,70 +6,62 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from incident_service.domain.enums import IncidentCategory, IncidentStatus, Priority, Visibility
-from incident_service.domain.errors import DomainError, conflict, not_found, validation
+from incident_service.domain.enums import Visibility
+from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
+from incident_service.domain.query import IncidentOrder, IncidentQuery
 from incident_service.store import codec
+from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
-Doc = dict[str, Any]
-
-ORDERS: dict[str, Order] = {
-    "NEWEST_FIRST": Order("NEWEST_FIRST", (("declaredAt", -1), ("_id", -1))),
-    "OLDEST_FIRST": Order("OLDEST_FIRST", (("declaredAt", 1), ("_id", 1))),
-    "PRIORITY": Order("PRIORITY", (("priority", 1), ("declaredAt", -1), ("_id", -1))),
+_ORDERS: dict[IncidentOrder, Order] = {
+    IncidentOrder.NEWEST_FIRST: Order("NEWEST_FIRST", (("declaredAt", -1), ("_id", -1))),
+    IncidentOrder.OLDEST_FIRST: Order("OLDEST_FIRST", (("declaredAt", 1), ("_id", 1))),
+    IncidentOrder.PRIORITY: Order("PRIORITY", (("priority", 1), ("declaredAt", -1), ("_id", -1))),
 }
 
 #: Attempts for a command without expectedVersion that races another writer.
 _RETRIES = 5
 
 
-@dataclass(frozen=True)
-class IncidentQuery:
-    statuses: tuple[IncidentStatus, ...] = ()
-    priorities: tuple[Priority, ...] = ()
-    category: IncidentCategory | None = None
-    service_id: str | None = None
-    label: str | None = None
-    search: str | None = None
-    open_only: bool = False
-    declared_after: datetime | None = None
-    declared_before: datetime | None = None
-    visibility: Visibility | None = None
+def sort_order(order: IncidentOrder) -> Order:
+    """The sort keys of a list order (each has an index, see database.py)."""
+    return _ORDERS[order]
 
-    def to_mongo(self) -> Doc:
-        clauses: list[Doc] = []
-        if self.statuses:
-            clauses.append({"status": {"$in": [s.value for s in self.statuses]}})
-        if self.priorities:
-            clauses.append({"priority": {"$in": [p.value for p in self.priorities]}})
-        if self.category is not None:
-            clauses.append({"category": self.category.value})
-        if self.service_id is not None:
-            clauses.append({"serviceIds": self.service_id})
-        if self.label is not None:
-            clauses.append({"labels": self.label})
-        if self.search:
-            # The user's text is matched literally, never as a pattern.
-            clauses.append({"title": {"$regex": re.escape(self.search), "$options": "i"}})
-        if self.open_only:
-            clauses.append({"open": True})
-        if self.declared_after is not None:
-            clauses.append({"declaredAt": {"$gte": self.declared_after}})
-        if self.declared_before is not None:
-            clauses.append({"declaredAt": {"$lt": self.declared_before}})
-        if self.visibility is not None:
-            clauses.append({"visibility": self.visibility.value})
-        if not clauses:
-            return {}
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+def to_filter(query: IncidentQuery) -> Doc:
+    """The database filter of a list query; `domain.query.matches` is its in-memory twin."""
+    clauses: list[Doc] = []
+    if query.statuses:
+        clauses.append({"status": {"$in": [s.value for s in query.statuses]}})
+    if query.priorities:
+        clauses.append({"priority": {"$in": [p.value for p in query.priorities]}})
+    if query.category is not None:
+        clauses.append({"category": query.category.value})
+    if query.service_id is not None:
+        clauses.append({"serviceIds": query.service_id})
+    if query.label is not None:
+        clauses.append({"labels": query.label})
+    if query.search:
+        # The user's text is matched literally, never as a pattern.
+        clauses.append({"title": {"$regex": re.escape(query.search), "$options": "i"}})
+    if query.open_only:
+        clauses.append({"open": True})
+    if query.declared_after is not None:
+        clauses.append({"declaredAt": {"$gte": query.declared_after}})
+    if query.declared_before is not None:
+        clauses.append({"declaredAt": {"$lt": query.declared_before}})
+    if query.visibility is not None:
+        clauses.append({"visibility": query.visibility.value})
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 @dataclass(frozen=True)
@@ -80,13 +72,6 @@ class Page:
 
 class _Stale(Exception):
     """The incident moved on between read and write."""
-
-
-def parse_id(value: str, field: str = "id") -> str:
-    """Incident and service ids are ObjectId hex strings; anything else is invalid."""
-    if len(value) != 24 or not ObjectId.is_valid(value):
-        raise validation(field, f"{field} {value[:40]!r} is not a valid id")
-    return value.lower()
 
 
 class IncidentStore:
@@ -112,8 +97,11 @@ class IncidentStore:
         docs = await self._incidents.find({"_id": {"$in": ids}}).to_list()
         return [codec.incident_from_doc(d) for d in docs]
 
-    async def page(self, query: IncidentQuery, order: Order, first: int, after: str | None) -> Page:
-        mongo = query.to_mongo()
+    async def page(
+        self, query: IncidentQuery, order_by: IncidentOrder, first: int, after: str | None
+    ) -> Page:
+        order = sort_order(order_by)
+        mongo = to_filter(query)
         if after:
             keyset = after_filter(order, decode_cursor(order, after))
             mongo = {"$and": [mongo, keyset]} if mongo else keyset
@@ -122,7 +110,7 @@ class IncidentStore:
         return Page(items, has_next=len(docs) > first)
 
     async def count(self, query: IncidentQuery) -> int:
-        return await self._incidents.count_documents(query.to_mongo())
+        return await self._incidents.count_documents(to_filter(query))
 
     async def events(
         self,
@@ -136,9 +124,6 @@ class IncidentStore:
             mongo["visibility"] = visibility.value
         docs = await self._events.find(mongo).sort("seq", 1).limit(limit).to_list()
         return [codec.event_from_doc(d) for d in docs]
-
-    async def count_events(self, incident_id: str) -> int:
-        return await self._events.count_documents({"incidentId": incident_id})
 
     # Writes
 
@@ -171,7 +156,7 @@ class IncidentStore:
             created.append(change)
 
         try:
-            await self._run(txn)
+            await self._db.transaction(txn)
         except DuplicateKeyError:
             # A concurrent declare with the same idempotency key won the race.
             existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
@@ -222,7 +207,7 @@ class IncidentStore:
             await self._insert_events(change.events, session)
 
         try:
-            await self._run(txn)
+            await self._db.transaction(txn)
         except DuplicateKeyError:
             # Same (incidentId, seq) written by a concurrent writer.
             raise _Stale from None
@@ -230,7 +215,3 @@ class IncidentStore:
     async def _insert_events(self, events: tuple[Event, ...], session: AsyncClientSession) -> None:
         if events:
             await self._events.insert_many([codec.event_to_doc(e) for e in events], session=session)
-
-    async def _run(self, txn: Callable[[AsyncClientSession], Any]) -> None:
-        async with self._db.client.start_session() as session:
-            await session.with_transaction(txn)

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from incident_service.domain.errors import validation
-
-Doc = dict[str, Any]
+from incident_service.store.codec import Doc
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,3 @@ def _dec(value: Any) -> Any:
     if value is not None and not isinstance(value, (str, int, float)):
         raise ValueError
     return value
-
-
-def clamp_first(first: int | None, default: int = 20, maximum: int = 100) -> int:
-    if first is None:
-        return default
-    if first < 0 or first > maximum:
-        raise validation("first", f"first must be between 0 and {maximum}")
-    return first

@@ -12,9 +12,8 @@ from incident_service.domain import service as domain
 from incident_service.domain.enums import ComponentStatus
 from incident_service.domain.errors import not_found, validation
 from incident_service.store import codec
+from incident_service.store.codec import Doc
 from incident_service.store.database import Database
-
-Doc = dict[str, Any]
 
 
 class ServiceStore:
@@ -45,7 +44,7 @@ class ServiceStore:
             )
 
         try:
-            await self._run(txn)
+            await self._db.transaction(txn)
         except DuplicateKeyError:
             raise validation("name", f"a service named {service.name!r} already exists") from None
         return service
@@ -71,12 +70,8 @@ class ServiceStore:
                 session=session,
             )
 
-        await self._run(txn)
+        await self._db.transaction(txn)
         return updated
-
-    async def _run(self, txn: Any) -> None:
-        async with self._db.client.start_session() as session:
-            await session.with_transaction(txn)
 
 
 def _event(service: domain.Service, type_: str, actor: str, **data: Any) -> Doc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
@@ -17,17 +16,10 @@ from incident_service.api.common import (
     Urgency,
     Visibility,
 )
-from incident_service.domain import enums
-from incident_service.domain.errors import validation
+from incident_service.domain import enums, validation
+from incident_service.domain.errors import validation as invalid
 from incident_service.domain.incident import Declaration, Update
-from incident_service.store.incidents import IncidentQuery, parse_id
-
-
-@strawberry.enum(description="Order of the incident list.")
-class IncidentOrder(Enum):
-    NEWEST_FIRST = "NEWEST_FIRST"
-    OLDEST_FIRST = "OLDEST_FIRST"
-    PRIORITY = "PRIORITY"
+from incident_service.domain.query import IncidentQuery
 
 
 @strawberry.input(description="Filter for the incident list; all given conditions must hold.")
@@ -57,17 +49,15 @@ class IncidentFilter:
     )
 
     def to_query(self) -> IncidentQuery:
-        if self.search is not None and len(self.search) > 200:
-            raise validation("search", "search must be at most 200 characters")
-        if self.label is not None and len(self.label) > 64:
-            raise validation("label", "label must be at most 64 characters")
         return IncidentQuery(
             statuses=tuple(self.status or ()),
             priorities=tuple(self.priority or ()),
             category=self.category,
-            service_id=parse_id(self.service_id, "serviceId") if self.service_id else None,
-            label=self.label,
-            search=self.search,
+            service_id=(
+                validation.object_id(self.service_id, "serviceId") if self.service_id else None
+            ),
+            label=validation.label(self.label) if self.label is not None else None,
+            search=validation.search(self.search) if self.search is not None else None,
             open_only=self.open_only,
             declared_after=self.declared_after,
             declared_before=self.declared_before,
@@ -102,14 +92,14 @@ class DeclareIncidentInput:
 
     def to_domain(self) -> Declaration:
         if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 200:
-            raise validation("idempotencyKey", "idempotencyKey must be 1..200 characters")
+            raise invalid("idempotencyKey", "idempotencyKey must be 1..200 characters")
         return Declaration(
             title=self.title,
             description=self.description,
             category=self.category,
             impact=self.impact,
             urgency=self.urgency,
-            service_ids=[parse_id(s, "serviceIds") for s in self.service_ids],
+            service_ids=[validation.object_id(s, "serviceIds") for s in self.service_ids],
             labels=self.labels,
             visibility=self.visibility,
             impact_started_at=self.impact_started_at,
@@ -144,7 +134,7 @@ class UpdateIncidentInput:
             impact=self.impact,
             urgency=self.urgency,
             service_ids=(
-                [parse_id(s, "serviceIds") for s in self.service_ids]
+                [validation.object_id(s, "serviceIds") for s in self.service_ids]
                 if self.service_ids is not None
                 else None
             ),

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from incident_service import clock
-from incident_service.api.common import UserError
+from incident_service.api.common import payload
 from incident_service.api.context import Info
 from incident_service.api.incidents.inputs import (
     AddNoteInput,
@@ -21,22 +21,18 @@ from incident_service.api.incidents.inputs import (
     UnassignRoleInput,
     UpdateIncidentInput,
 )
-from incident_service.api.incidents.types import Incident, IncidentPayload
+from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
 from incident_service.domain.enums import UserErrorCode
 from incident_service.domain.errors import DomainError, not_found
-from incident_service.store.incidents import parse_id
+from incident_service.domain.validation import object_id
 
 Command = Callable[[domain.Incident, datetime, str], domain.Change]
 
 
 async def _payload(work: Callable[[], Awaitable[domain.Incident]]) -> IncidentPayload:
-    try:
-        incident = await work()
-    except DomainError as error:
-        return IncidentPayload(incident=None, user_errors=[UserError.from_domain(error)])
-    return IncidentPayload(incident=Incident.from_domain(incident), user_errors=[])
+    return await payload(work, IncidentPayload.ok, IncidentPayload.failed)
 
 
 async def _change(
@@ -45,7 +41,7 @@ async def _change(
     """Run a pure domain command on the stored incident and persist the result."""
     now, actor = clock.now(), info.context.principal.actor
     change = await info.context.incidents.apply(
-        parse_id(raw_id), lambda i: command(i, now, actor), expected_version
+        object_id(raw_id), lambda i: command(i, now, actor), expected_version
     )
     return change.incident
 
@@ -99,7 +95,9 @@ class IncidentMutations:
         return await _payload(work)
 
     @strawberry.mutation(
-        description="Move an incident to another status (see the lifecycle in the README).",
+        description="Move an incident to another status. Forward moves may skip steps up to "
+        "RESOLVED; CLOSED only from RESOLVED and final; back to INVESTIGATING from "
+        "IDENTIFIED, MONITORING or RESOLVED (reopen).",
         permission_classes=[IsResponder],
     )
     async def transition_incident(
@@ -185,7 +183,7 @@ class IncidentMutations:
     )
     async def link_incidents(self, info: Info, input: LinkIncidentsInput) -> IncidentPayload:
         async def work() -> domain.Incident:
-            other = await info.context.incidents.get(parse_id(input.related_id, "relatedId"))
+            other = await info.context.incidents.get(object_id(input.related_id, "relatedId"))
             if other is None:
                 raise not_found("related incident", "relatedId")
             return await _change(

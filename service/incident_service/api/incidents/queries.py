@@ -6,12 +6,12 @@ import strawberry
 
 from incident_service.api.common import PageInfo
 from incident_service.api.context import Info
-from incident_service.api.incidents.inputs import IncidentFilter, IncidentOrder
+from incident_service.api.incidents.inputs import IncidentFilter
 from incident_service.api.incidents.types import Incident, IncidentConnection, IncidentEdge
 from incident_service.api.permissions import IsViewer
-from incident_service.domain.errors import validation
-from incident_service.store.incidents import ORDERS, IncidentQuery, parse_id
-from incident_service.store.paging import clamp_first
+from incident_service.domain import validation
+from incident_service.domain.errors import validation as invalid
+from incident_service.domain.query import IncidentOrder, IncidentQuery
 
 
 @strawberry.type
@@ -24,9 +24,11 @@ class IncidentQueries:
         self, info: Info, id: strawberry.ID | None = None, key: str | None = None
     ) -> Incident | None:
         if (id is None) == (key is None):
-            raise validation("id", "give exactly one of id or key")
+            raise invalid("id", "give exactly one of id or key")
         store = info.context.incidents
-        found = await (store.get(parse_id(id)) if id is not None else store.get_by_key(key or ""))
+        found = await (
+            store.get(validation.object_id(id)) if id is not None else store.get_by_key(key or "")
+        )
         return Incident.from_domain(found) if found else None
 
     @strawberry.field(
@@ -42,17 +44,12 @@ class IncidentQueries:
         order_by: IncidentOrder = IncidentOrder.NEWEST_FIRST,
     ) -> IncidentConnection:
         query = filter.to_query() if filter else IncidentQuery()
-        limit = clamp_first(first)
+        limit = validation.page_size(first)
         store = info.context.incidents
-        page = await store.page(query, ORDERS[order_by.value], limit, after)
+        page = await store.page(query, order_by, limit, after)
         edges = [IncidentEdge(cursor=c, node=Incident.from_domain(i)) for i, c in page.items]
         return IncidentConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.forward([e.cursor for e in edges], page.has_next),
             count=lambda: store.count(query),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -26,7 +27,7 @@ from incident_service.domain import incident as domain
 from incident_service.domain.errors import validation
 from incident_service.domain.incident import Incident as DomainIncident
 from incident_service.domain.priority import sla_status
-from incident_service.store.paging import clamp_first
+from incident_service.domain.validation import page_size
 
 if TYPE_CHECKING:
     from incident_service.api.services.types import Service
@@ -205,7 +206,7 @@ class Incident:
 
     @strawberry.field(description="SLA targets for this priority and whether they were breached.")
     def sla(self, info: Info) -> Sla:
-        target = info.context.runtime.sla_targets[self.domain.priority]
+        target = info.context.sla_targets[self.domain.priority]
         s = sla_status(
             target, self.declared_at, self.acknowledged_at, self.resolved_at, datetime.now(UTC)
         )
@@ -220,7 +221,7 @@ class Incident:
     async def timeline(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> IncidentEventConnection:
-        limit = clamp_first(first, default=50, maximum=500)
+        limit = page_size(first, default=50, maximum=500)
         after_seq = _seq_cursor(after)
         events = await info.context.incidents.events(self.domain.id, after_seq, limit + 1)
         page = events[:limit]
@@ -229,12 +230,7 @@ class Incident:
         ]
         return IncidentEventConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(events) > limit,
-                has_previous_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.forward([e.cursor for e in edges], len(events) > limit),
             total_count=self.domain.last_seq,
         )
 
@@ -257,11 +253,11 @@ class IncidentEdge:
 class IncidentConnection:
     edges: list[IncidentEdge] = strawberry.field(description="The incidents on this page.")
     page_info: PageInfo = strawberry.field(description="Paging information.")
-    count: strawberry.Private[object]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="Number of incidents matching the filter, over all pages.")
     async def total_count(self) -> int:
-        return await self.count()  # type: ignore[operator]
+        return await self.count()
 
 
 @strawberry.type(description="Result of an incident mutation.")
@@ -272,3 +268,11 @@ class IncidentPayload:
     user_errors: list[UserError] = strawberry.field(
         description="Expected failures; when non-empty nothing was written."
     )
+
+    @classmethod
+    def ok(cls, incident: DomainIncident) -> IncidentPayload:
+        return cls(incident=Incident.from_domain(incident), user_errors=[])
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> IncidentPayload:
+        return cls(incident=None, user_errors=errors)

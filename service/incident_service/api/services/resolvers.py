@@ -7,22 +7,17 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from incident_service import clock
-from incident_service.api.common import UserError
+from incident_service.api.common import payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsResponder, IsViewer
 from incident_service.api.services.inputs import CreateServiceInput, SetServiceStatusInput
 from incident_service.api.services.types import Service, ServicePayload
 from incident_service.domain import service as domain
-from incident_service.domain.errors import DomainError
-from incident_service.store.incidents import parse_id
+from incident_service.domain.validation import object_id
 
 
 async def _payload(work: Callable[[], Awaitable[domain.Service]]) -> ServicePayload:
-    try:
-        service = await work()
-    except DomainError as error:
-        return ServicePayload(service=None, user_errors=[UserError.from_domain(error)])
-    return ServicePayload(service=Service.from_domain(service), user_errors=[])
+    return await payload(work, ServicePayload.ok, ServicePayload.failed)
 
 
 @strawberry.type
@@ -49,7 +44,7 @@ class ServiceMutations:
     async def set_service_status(self, info: Info, input: SetServiceStatusInput) -> ServicePayload:
         async def work() -> domain.Service:
             return await info.context.services.set_status(
-                parse_id(input.id),
+                object_id(input.id),
                 input.status,
                 now=clock.now(),
                 actor=info.context.principal.actor,

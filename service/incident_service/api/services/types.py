@@ -37,3 +37,11 @@ class ServicePayload:
     user_errors: list[UserError] = strawberry.field(
         description="Expected failures; when non-empty nothing was written."
     )
+
+    @classmethod
+    def ok(cls, service: domain.Service) -> ServicePayload:
+        return cls(service=Service.from_domain(service), user_errors=[])
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> ServicePayload:
+        return cls(service=None, user_errors=errors)

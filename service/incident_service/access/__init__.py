@@ -1,0 +1,1 @@
+"""Who is calling: bearer API keys and OIDC tokens to a principal, within rate limits."""

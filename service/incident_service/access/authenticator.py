@@ -1,0 +1,126 @@
+"""Who is calling: the one entry point from a request's credentials to a principal.
+
+HTTP requests and both websocket subprotocols (at `connection_init`) go
+through `Authenticator.principal_for`. A bearer token is, in this order, the
+bootstrap ADMIN_API_KEY, a stored API key (`isk_...`) or an OIDC JWT; no
+token means anonymous. Every caller is counted against its rate limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incident_service import clock
+from incident_service.access.oidc import OidcVerifier, looks_like_jwt
+from incident_service.access.ratelimit import RateLimiter, Verdict
+from incident_service.domain.apikeys import PREFIX, digest, needs_touch
+from incident_service.domain.principal import ANONYMOUS, Principal, Role
+from incident_service.store.apikeys import ApiKeyStore
+
+log = logging.getLogger(__name__)
+
+#: Longer tokens are refused unread: no key is this long, and no sane JWT.
+MAX_KEY_LENGTH = 200
+MAX_JWT_LENGTH = 16_384
+
+
+class Unauthenticated(Exception):
+    """A credential was sent and it is not valid."""
+
+
+class RateLimited(Exception):
+    """The caller (key, user or IP) is over its request rate."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(
+            f"Rate limit exceeded ({verdict.limit}); retry after {verdict.retry_after}s"
+        )
+        self.retry_after = verdict.retry_after
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def match_admin_key(token: str, admin_key: str) -> Principal | None:
+    """The bootstrap ADMIN principal when the token is ADMIN_API_KEY.
+
+    Compared in constant time over fixed-length digests, so neither the
+    content nor the length of the configured key leaks through timing.
+    """
+    if admin_key and hmac.compare_digest(digest(token), digest(admin_key)):
+        return Principal("admin", Role.ADMIN, "api_key")
+    return None
+
+
+@dataclass
+class Authenticator:
+    admin_key: str
+    keys: ApiKeyStore
+    oidc: OidcVerifier | None
+    touch_interval: float
+    limiter: RateLimiter
+    _touches: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
+        """Who is calling, within their rate limit.
+
+        Anonymous and bad-credential requests count against the client IP
+        (which also slows down guessing keys); the others against their key.
+        Raises Unauthenticated for a credential that names nobody, and
+        RateLimited over the limit.
+        """
+        token = bearer_token(authorization) if authorization else None
+        principal = await self.authenticate(token) if token else None
+        if principal is None:
+            verdict = self.limiter.check_ip(client_ip)
+            if not verdict.allowed:
+                raise RateLimited(verdict)
+            if authorization:
+                raise Unauthenticated(
+                    "Invalid credentials: the bearer token is not a valid API key or token"
+                )
+            return ANONYMOUS
+        verdict = self.limiter.check_principal(principal)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
+        return principal
+
+    async def authenticate(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None if it stands for nobody."""
+        admin = match_admin_key(token, self.admin_key)
+        if admin is not None:
+            return admin
+        if token.startswith(PREFIX) and len(token) <= MAX_KEY_LENGTH:
+            return await self._stored_key(token)
+        if self.oidc is not None and looks_like_jwt(token) and len(token) <= MAX_JWT_LENGTH:
+            return self.oidc.verify(token)
+        return None
+
+    async def _stored_key(self, token: str) -> Principal | None:
+        key = await self.keys.find_active(token)
+        if key is None:
+            return None
+        now = clock.now()
+        if needs_touch(key.last_used_at, now, self.touch_interval):
+            # Off the request path: a slow write must not delay the caller.
+            task = asyncio.create_task(self._touch(key.id, now))
+            self._touches.add(task)
+            task.add_done_callback(self._touches.discard)
+        return key.principal()
+
+    async def _touch(self, key_id: str, now: datetime) -> None:
+        try:
+            await self.keys.touch(key_id, now, self.touch_interval)
+        except Exception:
+            log.warning("could not record lastUsedAt of API key %s", key_id, exc_info=True)

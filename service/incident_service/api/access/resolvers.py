@@ -1,0 +1,68 @@
+"""API keys (ADMIN only) and the caller's own identity."""
+
+from __future__ import annotations
+
+import strawberry
+
+from incident_service import clock
+from incident_service.api.access.types import (
+    AccessRole,
+    ApiKey,
+    ApiKeyPayload,
+    Caller,
+    CreateApiKeyInput,
+    CreateApiKeyPayload,
+    RevokeApiKeyInput,
+)
+from incident_service.api.common import payload
+from incident_service.api.context import Info
+from incident_service.api.permissions import IsAdmin, IsViewer
+from incident_service.domain.principal import Role
+
+
+@strawberry.type
+class AccessQueries:
+    @strawberry.field(
+        description="API keys, oldest first; secrets are never returned.",
+        permission_classes=[IsAdmin],
+    )
+    async def api_keys(self, info: Info, include_revoked: bool = False) -> list[ApiKey]:
+        keys = await info.context.api_keys.all(include_revoked)
+        return [ApiKey.from_domain(k) for k in keys]
+
+    @strawberry.field(description="The caller's identity and role.", permission_classes=[IsViewer])
+    def me(self, info: Info) -> Caller:
+        p = info.context.principal
+        return Caller(name=p.name, role=AccessRole[p.role.name], kind=p.kind, actor=p.actor)
+
+
+@strawberry.type
+class AccessMutations:
+    @strawberry.mutation(
+        description="Create an API key; the payload's `secret` is shown only this once.",
+        permission_classes=[IsAdmin],
+    )
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        return await payload(
+            lambda: info.context.api_keys.create(
+                input.name,
+                Role[input.role.value],
+                now=clock.now(),
+                actor=info.context.principal.actor,
+            ),
+            CreateApiKeyPayload.ok,
+            CreateApiKeyPayload.failed,
+        )
+
+    @strawberry.mutation(
+        description="Revoke an API key; requests with it fail from now on. Idempotent.",
+        permission_classes=[IsAdmin],
+    )
+    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> ApiKeyPayload:
+        return await payload(
+            lambda: info.context.api_keys.revoke(
+                input.id, clock.now(), info.context.principal.actor
+            ),
+            ApiKeyPayload.ok,
+            ApiKeyPayload.failed,
+        )

@@ -1,1 +1,0 @@
-"""GraphQL side of realtime: the public status page and the subscriptions."""

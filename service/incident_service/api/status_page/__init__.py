@@ -1,0 +1,1 @@
+"""GraphQL side of the public status page (public types only)."""

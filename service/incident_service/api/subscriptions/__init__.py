@@ -1,0 +1,1 @@
+"""Subscriptions, fed by the change stream through the broker; shared execution of broadcasts."""

@@ -1,1 +1,0 @@
-"""API keys: minted by an ADMIN, shown once, stored only as a hash, revocable."""

@@ -1,0 +1,54 @@
+"""The incident list filter and order, and the in-memory twin of the filter.
+
+The store translates an `IncidentQuery` into a database filter; `matches`
+applies the same rules to one incident in memory (for `incidentChanged`).
+Both must agree, so that a list and a subscription with the same filter agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from incident_service.domain.enums import IncidentCategory, IncidentStatus, Priority, Visibility
+from incident_service.domain.incident import Incident
+
+
+class IncidentOrder(StrEnum):
+    NEWEST_FIRST = "NEWEST_FIRST"
+    OLDEST_FIRST = "OLDEST_FIRST"
+    PRIORITY = "PRIORITY"
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Every given condition must hold; an empty query matches every incident."""
+
+    statuses: tuple[IncidentStatus, ...] = ()
+    priorities: tuple[Priority, ...] = ()
+    category: IncidentCategory | None = None
+    service_id: str | None = None
+    label: str | None = None
+    search: str | None = None
+    open_only: bool = False
+    declared_after: datetime | None = None
+    declared_before: datetime | None = None
+    visibility: Visibility | None = None
+
+
+def matches(query: IncidentQuery, incident: Incident) -> bool:
+    """Whether `incident` passes `query`, by the same rules as the database filter."""
+    checks = (
+        not query.statuses or incident.status in query.statuses,
+        not query.priorities or incident.priority in query.priorities,
+        query.category is None or incident.category is query.category,
+        query.service_id is None or query.service_id in incident.service_ids,
+        query.label is None or query.label in incident.labels,
+        not query.search or query.search.casefold() in incident.title.casefold(),
+        not query.open_only or incident.is_open,
+        query.declared_after is None or incident.declared_at >= query.declared_after,
+        query.declared_before is None or incident.declared_at < query.declared_before,
+        query.visibility is None or incident.visibility is query.visibility,
+    )
+    return all(checks)

@@ -1,0 +1,1 @@
+"""The ASGI edge in front of every route: request id, body size, request metrics, health."""

@@ -1,0 +1,1 @@
+"""Metrics, logging, request ids and GC tuning: imported by every layer, importing none."""

@@ -1,0 +1,181 @@
+"""Every Prometheus metric the service exports, defined in this one module.
+
+Other modules import the metric objects from here and only increment or
+observe them, so the full list (and its documentation in the README) lives
+in one place. All metrics use the process-wide default registry, which also
+carries the client's `process_*` (RSS, CPU, open fds) and `python_gc_*`
+collectors.
+
+Label values are bounded: GraphQL operation names come from clients, so
+they are sanitized and capped (see `operation_label`); everything else is
+a fixed vocabulary (routes, error codes, subscription fields).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from incident_service import __version__
+
+NAMESPACE = "incident_service"
+
+# The *_created series double the output and no dashboard or alert uses them.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
+
+# Request latencies: sub-millisecond cache hits up to slow cross-shard scans.
+LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Change stream lag: normally milliseconds, seconds during a failover.
+LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0)
+
+BUILD_INFO = Info(f"{NAMESPACE}_build", "Version of the running service.")
+BUILD_INFO.info({"version": __version__})
+
+# --- HTTP ------------------------------------------------------------------
+HTTP_REQUESTS = Counter(
+    f"{NAMESPACE}_http_requests_total",
+    "HTTP requests served, by route, method and status code.",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    f"{NAMESPACE}_http_request_duration_seconds",
+    "HTTP request latency from first byte received to response complete, by route.",
+    ["route"],
+    buckets=LATENCY_BUCKETS,
+)
+
+# --- GraphQL ---------------------------------------------------------------
+GRAPHQL_OPERATIONS = Counter(
+    f"{NAMESPACE}_graphql_operations_total",
+    "GraphQL operations executed, by operation name and type "
+    "(query, mutation, subscription); unnamed operations are 'anonymous'.",
+    ["operation", "type"],
+)
+GRAPHQL_DURATION = Histogram(
+    f"{NAMESPACE}_graphql_operation_duration_seconds",
+    "GraphQL query and mutation latency (parse, validate, execute), by operation name.",
+    ["operation", "type"],
+    buckets=LATENCY_BUCKETS,
+)
+GRAPHQL_ERRORS = Counter(
+    f"{NAMESPACE}_graphql_errors_total",
+    "GraphQL errors returned, by extensions.code (INTERNAL_SERVER_ERROR for masked ones).",
+    ["code"],
+)
+GRAPHQL_USER_ERRORS = Counter(
+    f"{NAMESPACE}_graphql_user_errors_total",
+    "Expected mutation failures reported in payload userErrors, by code.",
+    ["code"],
+)
+
+# --- Websockets and subscriptions -----------------------------------------
+WEBSOCKETS_OPEN = Gauge(
+    f"{NAMESPACE}_websockets_open",
+    "Websocket connections currently open on /graphql.",
+)
+WEBSOCKET_CLOSES = Counter(
+    f"{NAMESPACE}_websocket_closes_total",
+    "Websocket connections ended, by close code (1001 during a drain).",
+    ["code"],
+)
+SUBSCRIPTIONS_ACTIVE = Gauge(
+    f"{NAMESPACE}_subscriptions_active",
+    "Subscriptions currently running, by root field.",
+    ["subscription"],
+)
+EVENTS_FANNED_OUT = Counter(
+    f"{NAMESPACE}_events_fanned_out_total",
+    "Items handed to subscribers, by feed (incident_events, incident_changed, status_page).",
+    ["feed"],
+)
+SUBSCRIBERS_DROPPED = Counter(
+    f"{NAMESPACE}_subscribers_dropped_total",
+    "Subscribers closed because their bounded queue overflowed (slow consumers).",
+)
+
+# --- Change stream ---------------------------------------------------------
+CHANGE_STREAM_EVENTS = Counter(
+    f"{NAMESPACE}_change_stream_events_total",
+    "Change events read from the incident_events change stream.",
+)
+CHANGE_STREAM_LAG = Histogram(
+    f"{NAMESPACE}_change_stream_lag_seconds",
+    "Delay between a change being committed (its wall time) and this process reading it.",
+    buckets=LAG_BUCKETS,
+)
+CHANGE_STREAM_LAST_EVENT = Gauge(
+    f"{NAMESPACE}_change_stream_last_event_timestamp_seconds",
+    "Unix time of the last change read from the change stream.",
+)
+CHANGE_STREAM_RESTARTS = Counter(
+    f"{NAMESPACE}_change_stream_restarts_total",
+    "Times the change stream was reopened (from its resume token) after an error.",
+)
+
+# --- Lifecycle -------------------------------------------------------------
+DRAINING = Gauge(
+    f"{NAMESPACE}_draining",
+    "1 while the process drains after SIGTERM, else 0.",
+)
+
+# Client-chosen operation names become label values: keep them short,
+# plain, and few, so a misbehaving client cannot blow up the series count.
+MAX_OPERATION_NAMES = 300
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_seen_names: set[str] = set()
+_seen_lock = threading.Lock()
+
+
+def operation_label(name: str | None) -> str:
+    """The label value for a GraphQL operation name: the name, 'anonymous' or 'other'."""
+    if not name:
+        return "anonymous"
+    if not _NAME.match(name):
+        return "other"
+    with _seen_lock:
+        if name in _seen_names:
+            return name
+        if len(_seen_names) >= MAX_OPERATION_NAMES:
+            return "other"
+        _seen_names.add(name)
+        return name
+
+
+def observe_change(change: Mapping[str, Any], now: float | None = None) -> None:
+    """Record one change read from the change stream.
+
+    The commit time is the event's `wallTime` (MongoDB 6.0+, millisecond
+    precision), else its `clusterTime` (a BSON Timestamp, whole seconds).
+    """
+    now = time.time() if now is None else now
+    CHANGE_STREAM_EVENTS.inc()
+    CHANGE_STREAM_LAST_EVENT.set(now)
+    committed: float | None = None
+    wall = change.get("wallTime")
+    if isinstance(wall, datetime):
+        committed = (wall if wall.tzinfo else wall.replace(tzinfo=UTC)).timestamp()
+    elif hasattr(change.get("clusterTime"), "time"):
+        committed = float(change["clusterTime"].time)
+    if committed is not None:
+        CHANGE_STREAM_LAG.observe(max(0.0, now - committed))
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """GET /metrics: the Prometheus text exposition format."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,33 @@
+"""Settings: bad values name the variable; production defaults are safe."""
+
+from __future__ import annotations
+
+import pytest
+
+from incident_service.config import ConfigError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RATE_LIMIT_PER_KEY": "lots"}, "RATE_LIMIT_PER_KEY"),
+        ({"OIDC_ISSUER": "https://idp"}, "OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "https://idp", "OIDC_HS256_SECRET": "s"}, "OIDC_AUDIENCE"),
+    ],
+)
+def test_bad_auth_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_PROFILE", "production")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017/?replicaSet=rs0")
+    settings = load_settings()
+    assert not settings.introspection_enabled and not settings.field_suggestions_enabled
+    assert settings.rate_limit_per_key and settings.rate_limit_per_ip
+    assert not settings.oidc_enabled

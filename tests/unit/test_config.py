@@ -31,3 +31,15 @@ def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not settings.introspection_enabled and not settings.field_suggestions_enabled
     assert settings.rate_limit_per_key and settings.rate_limit_per_ip
     assert not settings.oidc_enabled
+
+
+def test_logs_are_text_in_development_and_json_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    assert load_settings().log_format_effective == "text"
+    monkeypatch.setenv("APP_PROFILE", "production")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017/?replicaSet=rs0")
+    assert load_settings().log_format_effective == "json"
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    assert load_settings().log_format_effective == "text"

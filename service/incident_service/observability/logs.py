@@ -115,9 +115,12 @@ class TextLogFormatter(logging.Formatter):
     """For a developer's terminal (LOG_FORMAT=text); scrubbed like the JSON one."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s%(request_tag)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
+        # Lines outside a request (start-up, the change stream) carry no id at all.
+        rid = getattr(record, "request_id", None)
+        record.request_tag = f" [{rid}]" if rid else ""
         return redact_text(super().format(record))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
@@ -103,6 +104,28 @@ def test_text_format_is_scrubbed_too() -> None:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
     assert SECRET not in stream.getvalue() and "Bearer [REDACTED]" in stream.getvalue()
+
+
+def test_text_lines_name_the_request_only_inside_one() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        logs.configure("INFO", "text", stream)
+
+        def in_a_request() -> None:
+            requestid.set_current("req-7")
+            logging.getLogger("x").info("inside")
+
+        # Fresh contexts: no request id of another test leaks in.
+        contextvars.Context().run(logging.getLogger("x").info, "outside")
+        contextvars.Context().run(in_a_request)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    outside, inside = stream.getvalue().splitlines()
+    assert outside.endswith(" x outside") and "[" not in outside
+    assert inside.endswith(" x [req-7] inside")
 
 
 def test_ordinary_text_is_left_alone() -> None:

@@ -13,7 +13,7 @@ database, not the load generator) in three phases:
 
 It prints RSS (current and peak, from /proc) and CPU (user+system seconds
 over wall seconds) per phase as JSON. The numbers behind the requests and
-limits in k8s/base/deployment.yaml come from this; see the README.
+limits in k8s/base/deployment.yaml come from this; see docs/kubernetes.md.
 
     .venv/bin/python bench/k8s_sizing.py
     .venv/bin/python bench/k8s_sizing.py --service-bin /path/to/prod-venv/bin/incident-service

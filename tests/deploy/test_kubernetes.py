@@ -48,7 +48,7 @@ KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 # (only the dev MongoDB's UID 999, CKV_K8S_40).
 CHECKOV_SKIPS = {
     # "Image should use digest": the digest exists only once CI has built and
-    # pushed the image; the README's rollout step pins it with
+    # pushed the image; the rollout step of docs/kubernetes.md pins it with
     # `kustomize edit set image incident-service=REGISTRY/...@sha256:...`.
     "CKV_K8S_43": "digest is set at release time",
     # "Image Pull Policy should be Always": with immutable version tags (or

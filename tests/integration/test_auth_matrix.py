@@ -60,7 +60,7 @@ EXPECTED: dict[str, str] = {
     "Query.apiKeys": "ADMIN",
 }
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
 
 
 def expected_outcome(operation: str, role: str) -> str:
@@ -86,7 +86,7 @@ def test_every_operation_has_a_rule() -> None:
 def readme_rules() -> dict[str, str]:
     """The `## Access control` role table of the README, as {operation: minimum role}."""
     text = README.read_text()
-    section = text.split("## Access control", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## Roles", 1)[1].split("\n## ", 1)[0]
     rules: dict[str, str] = {}
     row = re.compile(r"^\|\s*(Query|Mutation|Subscription)\s*\|\s*`(\w+)`\s*\|(.*)\|\s*$")
     for line in section.splitlines():

@@ -1,7 +1,7 @@
 """Every Prometheus metric the service exports, defined in this one module.
 
 Other modules import the metric objects from here and only increment or
-observe them, so the full list (and its documentation in the README) lives
+observe them, so the full list (and its documentation in docs/operations.md) lives
 in one place. All metrics use the process-wide default registry, which also
 carries the client's `process_*` (RSS, CPU, open fds) and `python_gc_*`
 collectors.

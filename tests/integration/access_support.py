@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,18 +39,6 @@ def create_key(gql: GraphQLClient, name: str, role: str) -> tuple[str, dict[str,
 
 def error_codes(body: dict[str, Any]) -> list[str | None]:
     return [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
-
-
-def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.2) -> Any:
-    """Poll until predicate() is truthy; return its value (fail after timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 @contextmanager

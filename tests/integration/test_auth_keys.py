@@ -27,9 +27,9 @@ from tests.integration.access_support import (
     recv,
     send,
     subscribe,
-    wait_for,
     ws,
 )
+from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, SERVICE_BIN, GraphQLClient, ServiceProcess
 
 DECLARE = """mutation($t: String!) {

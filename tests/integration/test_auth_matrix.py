@@ -16,17 +16,9 @@ import graphql
 import pytest
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import (
-    create_key,
-    error_codes,
-    init,
-    message_errors,
-    recv,
-    send,
-    subscribe,
-    ws,
-)
+from tests.integration.access_support import create_key, error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
 
@@ -234,19 +226,13 @@ def first_subscription_result(
     incident_id: str,
 ) -> dict[str, Any]:
     """The first `next` or `error` message, poking the incident until one arrives."""
-    with ws(service.ws_url) as conn:
-        init(conn, key)
-        subscribe(conn, document, variables)
-        for _ in range(30):
-            try:
-                message = recv(conn, timeout=2)
-            except TimeoutError:
-                _trigger(gql, incident_id)
-                continue
-            assert message["type"] in ("next", "error"), message
-            send(conn, {"id": "1", "type": "complete"})
-            return message
-    raise AssertionError(f"no result for {document}")
+    with WsClient(service.ws_url) as conn:
+        conn.init(key)
+        conn.subscribe("1", document, variables)
+        message = conn.recv_poking(lambda: _trigger(gql, incident_id), wait=2, timeout=60)
+        assert message["type"] in ("next", "error"), message
+        conn.complete("1")
+        return message
 
 
 @pytest.mark.parametrize("role", ROLES)

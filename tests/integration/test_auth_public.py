@@ -9,9 +9,10 @@ import graphql
 import httpx
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import error_codes, init, message_errors, recv, subscribe, ws
+from tests.integration.access_support import error_codes
 from tests.integration.test_auth_matrix import EXPECTED
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, message_errors
 
 #: Every type an anonymous caller can reach. Growing this list is a review point:
 #: a type added here must hold only data meant for the public.
@@ -153,12 +154,11 @@ def test_anonymous_status_page_subscription_holds_no_internal_data(
 ) -> None:
     document = status_page_query().replace("{ statusPage", "subscription { statusPage", 1)
     seen: list[str] = []
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        subscribe(conn, document)
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.subscribe("1", document)
         make_incidents(gql, tag)
         while f"PUBLIC update {tag}" not in (seen[-1] if seen else ""):
-            message = recv(conn)
+            message = conn.recv()
             assert message["type"] == "next", message
             assert "errors" not in message["payload"], message
             seen.append(json.dumps(message))
@@ -173,14 +173,13 @@ def test_anonymous_cannot_open_internal_subscriptions(
         "mutation($t: String!) { declareIncident(input: {title: $t}) { incident { id } } }",
         {"t": f"SECRET {tag}"},
     )["declareIncident"]["incident"]
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        subscribe(
-            conn,
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.subscribe(
+            "1",
             "subscription($id: ID!) { incidentEvents(incidentId: $id) { message actor } }",
             {"id": incident["id"]},
         )
-        message = recv(conn)
+        message = conn.recv()
         text = json.dumps(message)
         assert "SECRET" not in text
         errors = message_errors(message)

@@ -18,14 +18,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import (
-    STATUS_PAGE_FIELDS,
-    WsClient,
-    declare,
-    post_update,
-)
+from tests.integration.realtime_support import STATUS_PAGE_FIELDS, declare, post_update
 from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient
 
 REQUEST_ID = "obs-test-" + uuid.uuid4().hex[:8]
 # Looks like one of our API keys: must never appear in a log line verbatim.
@@ -92,7 +88,7 @@ def test_metrics_count_operations_errors_websockets_and_fan_out(proc: ServicePro
     assert value(after, http, route="/graphql", method="POST", status="400") >= 1
 
     # A live status page subscriber: open websocket, active subscription, fan-out.
-    with WsClient(proc.ws_url, key=None) as ws:
+    with WsClient.initialised(proc.ws_url, key=None) as ws:
         ws.subscribe("s", f"subscription StatusPage {{ statusPage {{ {STATUS_PAGE_FIELDS} }} }}")
         ws.next_data("s")
         live = samples(proc.url)

@@ -10,9 +10,10 @@ import httpx
 
 from incident_service.embedded import EmbeddedMongo
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, WsClient, add_note, declare
+from tests.integration.realtime_support import INCIDENT_EVENTS, add_note, declare
 from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess, start_database
+from tests.support.websocket import WsClient
 
 
 def _wait_ready(proc: ServiceProcess, ready: bool, timeout: float = 120.0) -> Any:
@@ -43,7 +44,7 @@ def test_subscription_survives_a_database_restart(tmp_path: Path) -> None:
         proc.start()
         gql = GraphQLClient(proc.url)
         incident = declare(gql, "Survives a restart")
-        with WsClient(proc.ws_url) as client:
+        with WsClient.initialised(proc.ws_url) as client:
             client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"]})
             assert client.next_data("e")["incidentEvents"]["seq"] == 1
             add_note(gql, incident["id"], "before")

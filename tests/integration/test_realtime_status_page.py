@@ -9,10 +9,7 @@ import httpx
 import pytest
 
 from tests.integration.realtime_support import (
-    LEGACY_WS,
     STATUS_PAGE_FIELDS,
-    TRANSPORT_WS,
-    WsClient,
     add_note,
     create_service,
     declare,
@@ -20,6 +17,7 @@ from tests.integration.realtime_support import (
     set_service_status,
 )
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient
 
 STATUS_PAGE = "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }"
 
@@ -48,7 +46,7 @@ def test_anonymous_status_page_is_live_and_never_shows_internal_data(
         labels=[secret],
         description=secret,
     )
-    with WsClient(service.ws_url, key=None, protocol=protocol) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None, subprotocol=protocol) as anonymous:
         anonymous.subscribe("s", STATUS_PAGE)
         first = anonymous.next_data("s")["statusPage"]
         assert name in [c["name"] for c in first["components"]]
@@ -101,7 +99,7 @@ def test_anonymous_status_page_is_live_and_never_shows_internal_data(
 def test_internal_fields_cannot_be_selected_through_the_public_types(
     service: ServiceProcess, selection: str
 ) -> None:
-    with WsClient(service.ws_url, key=None) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None) as anonymous:
         anonymous.subscribe("s", "subscription { statusPage { " + selection + " } }")
         message = anonymous.recv()
         assert message["type"] == "error", message
@@ -110,7 +108,7 @@ def test_internal_fields_cannot_be_selected_through_the_public_types(
 
 def test_resolved_incident_leaves_the_page(service: ServiceProcess, gql: GraphQLClient) -> None:
     incident = declare(gql, "Short blip", visibility="PUBLIC")
-    with WsClient(service.ws_url, key=None) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None) as anonymous:
         anonymous.subscribe("s", STATUS_PAGE)
         _until(
             anonymous,

@@ -13,13 +13,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from tests.integration.access_support import (
-    CREATE_KEY,
-    LIST_KEYS,
-    REVOKE_KEY,
-    create_key,
-    error_codes,
-)
+from tests.support.api import CREATE_KEY, LIST_KEYS, REVOKE_KEY, create_key, error_codes
 from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, SERVICE_BIN, GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors

@@ -16,7 +16,7 @@ import graphql
 import pytest
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import create_key, error_codes
+from tests.support.api import create_key, error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, message_errors
 

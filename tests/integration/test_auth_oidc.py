@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.integration.access_support import error_codes
+from tests.support.api import error_codes
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient
 

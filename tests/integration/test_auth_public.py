@@ -9,8 +9,8 @@ import graphql
 import httpx
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import error_codes
 from tests.integration.test_auth_matrix import EXPECTED
+from tests.support.api import error_codes
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, message_errors
 

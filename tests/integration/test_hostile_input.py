@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.access_support import error_codes
+from tests.support.api import error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, WsClient
 

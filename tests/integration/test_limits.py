@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from incident_service.embedded import EmbeddedMongo
-from tests.integration.access_support import create_key, error_codes
+from tests.support.api import create_key, error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 

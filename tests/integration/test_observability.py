@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import STATUS_PAGE_FIELDS, declare, post_update
+from tests.support.api import STATUS_PAGE_FIELDS, declare, post_update
 from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient

@@ -11,7 +11,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.integration.realtime_support import INCIDENT_EVENTS, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 

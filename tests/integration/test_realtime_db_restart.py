@@ -10,7 +10,7 @@ import httpx
 
 from incident_service.embedded import EmbeddedMongo
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess, start_database
 from tests.support.websocket import WsClient

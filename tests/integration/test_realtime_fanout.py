@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.realtime_support import INCIDENT_EVENTS, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, prime
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, declare
+from tests.support.api import INCIDENT_EVENTS, declare
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import STATUS_PAGE_FIELDS
+from tests.support.api import STATUS_PAGE_FIELDS
 from tests.support.processes import ADMIN_KEY, ServiceProcess
 from tests.support.websocket import WsClient
 

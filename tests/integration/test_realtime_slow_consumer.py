@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import Closed, StalledClient, WsClient
 

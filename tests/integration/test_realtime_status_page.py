@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.realtime_support import (
+from tests.support.api import (
     STATUS_PAGE_FIELDS,
     add_note,
     create_service,

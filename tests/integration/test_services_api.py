@@ -9,7 +9,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from tests.integration.incidents_api import CREATE_SERVICE
+from tests.support.api import CREATE_SERVICE
 from tests.support.processes import GraphQLClient, ServiceProcess
 
 SET_STATUS = """mutation($input: SetServiceStatusInput!) {

@@ -16,8 +16,8 @@ import graphql
 import pytest
 
 from incident_service.api.schema import build_schema
-from tests.support.api import create_key, error_codes
-from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.api import ADD_NOTE, create_key, declare, error_codes, mutate
+from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
@@ -172,8 +172,7 @@ def keys(gql: GraphQLClient) -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def args(gql: GraphQLClient) -> Args:
-    declare = "mutation($t: String!) { declareIncident(input: {title: $t}) { incident { id } } }"
-    ids = [gql(declare, {"t": f"matrix {i}"})["declareIncident"]["incident"]["id"] for i in (1, 2)]
+    ids = [declare(gql, f"matrix {i}")["id"] for i in (1, 2)]
     return Args(ids[0], ids[1])
 
 
@@ -209,12 +208,9 @@ def test_http_operation_access(
 
 
 def _trigger(gql: GraphQLClient, incident_id: str) -> None:
-    """Make something happen that every subscription hears about."""
-    gql(
-        'mutation($id: ID!) { addNote(input: {id: $id, body: "poke"}) { userErrors { code } } }',
-        {"id": incident_id},
-        key=ADMIN_KEY,
-    )
+    """Make something happen that every subscription hears about (userErrors are not
+    this test's concern: the poke only has to cause an event)."""
+    mutate(gql, ADD_NOTE, id=incident_id, body="poke")
 
 
 def first_subscription_result(

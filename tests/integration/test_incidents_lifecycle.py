@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from tests.support.api import (
     ADD_NOTE,
     ASSIGN_ROLE,
-    CREATE_SERVICE,
     LINK,
     POST_UPDATE,
     SET_ROOT_CAUSE,
     TRANSITION,
     UNASSIGN_ROLE,
     UPDATE,
+    create_service,
     declare,
     get,
     mutate,
@@ -21,12 +21,6 @@ from tests.support.api import (
     timeline,
 )
 from tests.support.processes import GraphQLClient
-
-
-def _service(gql: GraphQLClient, tag: str, name: str) -> str:
-    data = gql(CREATE_SERVICE, {"input": {"name": f"{tag}-{name}"}})
-    assert data["createService"]["userErrors"] == []
-    return str(data["createService"]["service"]["id"])
 
 
 def _iso(value: str) -> datetime:
@@ -132,7 +126,7 @@ def test_self_clearing_alert_and_reopen(gql: GraphQLClient, tag: str) -> None:
 def test_update_changes_fields_and_priority(gql: GraphQLClient, tag: str) -> None:
     incident = declare(gql, tag=tag, impact="LOW", urgency="LOW")
     assert incident["priority"] == "P5"
-    db = _service(gql, tag, "db")
+    db = create_service(gql, f"{tag}-db")
     updated = ok(
         gql,
         UPDATE,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.support.api import (
-    CREATE_SERVICE,
     LIST,
     TRANSITION,
     count,
+    create_service,
     declare,
     incident_keys,
     listing,
@@ -147,7 +147,7 @@ def test_filter_by_priority_list_and_category(gql: GraphQLClient, tag: str) -> N
 
 
 def test_filter_by_service(gql: GraphQLClient, tag: str) -> None:
-    sid = gql(CREATE_SERVICE, {"input": {"name": f"{tag}-api"}})["createService"]["service"]["id"]
+    sid = create_service(gql, f"{tag}-api")
     hit = declare(gql, "api broken", tag=tag, serviceIds=[sid])
     declare(gql, "other", tag=tag)
     assert incident_keys(gql, serviceId=sid) == [hit["key"]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.api import INCIDENT_EVENTS, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, TRANSITION, add_note, declare, ok
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, prime
 
@@ -144,16 +144,8 @@ def test_incident_changed_filters_on_the_server(service: ServiceProcess, tag: st
         match = declare(gql, "P1 match", labels=[tag], impact="HIGH", urgency="HIGH")
         declare(gql, "wrong label", labels=[tag + "-x"], impact="HIGH", urgency="HIGH")
         declare(gql, "wrong priority", labels=[tag], impact="LOW", urgency="LOW")
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: ACKNOWLEDGED}) {
-                 userErrors { message } } }""",
-            {"id": match["id"]},
-        )
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: INVESTIGATING}) {
-                 userErrors { message } } }""",
-            {"id": match["id"]},
-        )
+        ok(gql, TRANSITION, id=match["id"], to="ACKNOWLEDGED")
+        ok(gql, TRANSITION, id=match["id"], to="INVESTIGATING")
         last = declare(gql, "P1 match 2", labels=[tag], impact="HIGH", urgency="HIGH")
         seen: list[dict] = []
         while not seen or seen[-1]["key"] != last["key"]:

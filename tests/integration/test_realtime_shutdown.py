@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import service_env
-from tests.support.api import STATUS_PAGE_FIELDS
+from tests.support.api import STATUS_PAGE
 from tests.support.processes import ADMIN_KEY, ServiceProcess
 from tests.support.websocket import WsClient
 
@@ -62,7 +62,7 @@ def test_sigterm_drains_then_exits_zero(mongo_uri: str, tmp_path: Path) -> None:
     assert proc.process is not None
     try:
         subscriber = WsClient.initialised(proc.ws_url, key=None)
-        subscriber.subscribe("s", "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }")
+        subscriber.subscribe("s", STATUS_PAGE)
         assert "overallStatus" in subscriber.next_data("s")["statusPage"]
 
         body = json.dumps({"query": "{ statusPage { overallStatus } }"}).encode()

@@ -9,17 +9,18 @@ import httpx
 import pytest
 
 from tests.support.api import (
+    STATUS_PAGE,
     STATUS_PAGE_FIELDS,
+    TRANSITION,
     add_note,
     create_service,
     declare,
+    ok,
     post_update,
     set_service_status,
 )
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient
-
-STATUS_PAGE = "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }"
 
 
 def _until(client: WsClient, op_id: str, done) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -115,11 +116,7 @@ def test_resolved_incident_leaves_the_page(service: ServiceProcess, gql: GraphQL
             "s",
             lambda p: incident["key"] in [i["key"] for i in p["activeIncidents"]],
         )
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: RESOLVED}) {
-                 userErrors { message } } }""",
-            {"id": incident["id"]},
-        )
+        ok(gql, TRANSITION, id=incident["id"], to="RESOLVED")
         _until(
             anonymous,
             "s",

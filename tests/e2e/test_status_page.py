@@ -7,26 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import service_env
+from tests.support.api import create_service, declare, post_update, set_service_status
 from tests.support.processes import GraphQLClient, ServiceProcess
-
-CREATE_SERVICE = """mutation($input: CreateServiceInput!) {
-  createService(input: $input) { service { id } userErrors { code message } }
-}"""
-SET_STATUS = """mutation($input: SetServiceStatusInput!) {
-  setServiceStatus(input: $input) { service { status } userErrors { code message } }
-}"""
-DECLARE = """mutation($input: DeclareIncidentInput!) {
-  declareIncident(input: $input) { incident { id key } userErrors { code message } }
-}"""
-POST_UPDATE = """mutation($input: PostUpdateInput!) {
-  postUpdate(input: $input) { incident { id } userErrors { code message } }
-}"""
-
-
-def ok(data: dict[str, Any], field: str) -> dict[str, Any]:
-    payload = data[field]
-    assert payload["userErrors"] == [], payload
-    return payload
 
 
 def component_row(page: Any, name: str) -> Any:
@@ -52,18 +34,14 @@ def test_component_status_change_shows_without_reload(
     from playwright.sync_api import expect
 
     name = f"Checkout {uuid.uuid4().hex[:8]}"
-    created = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")
-    service_id = created["service"]["id"]
+    service_id = create_service(gql, name)
 
     open_status_page(page, service)
     row = component_row(page, name)
     expect(row).to_have_attribute("data-status", "OPERATIONAL")
     expect(row.locator(".status-label")).to_have_text("Operational")
 
-    ok(
-        gql(SET_STATUS, {"input": {"id": service_id, "status": "MAJOR_OUTAGE"}}),
-        "setServiceStatus",
-    )
+    set_service_status(gql, service_id, "MAJOR_OUTAGE")
 
     expect(row).to_have_attribute("data-status", "MAJOR_OUTAGE", timeout=30_000)
     # A text label, not only a colour.
@@ -80,29 +58,15 @@ def test_public_update_appears_and_internal_never_does(
 
     marker = uuid.uuid4().hex[:8]
     name = f"Search {marker}"
-    service_id = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")["service"][
-        "id"
-    ]
+    service_id = create_service(gql, name)
     frames = open_status_page(page, service)
 
     title = f"Search is slow {marker}"
-    incident = ok(
-        gql(DECLARE, {"input": {"title": title, "serviceIds": [service_id]}}),
-        "declareIncident",
-    )["incident"]
+    incident = declare(gql, title, serviceIds=[service_id])
     internal = f"INTERNAL ONLY {marker}: the primary ran out of disk"
     public = f"We are investigating slow searches ({marker})."
-    ok(
-        gql(POST_UPDATE, {"input": {"id": incident["id"], "body": internal}}),
-        "postUpdate",
-    )
-    ok(
-        gql(
-            POST_UPDATE,
-            {"input": {"id": incident["id"], "body": public, "visibility": "PUBLIC"}},
-        ),
-        "postUpdate",
-    )
+    post_update(gql, incident["id"], internal)  # no visibility: internal by default
+    post_update(gql, incident["id"], public, "PUBLIC")
 
     card = page.locator(f'article.incident[data-incident="{incident["key"]}"]')
     expect(card.locator(".update__body")).to_have_text([public], timeout=30_000)
@@ -126,9 +90,7 @@ def test_reconnects_after_the_server_goes_away_and_shows_what_it_missed(
     from playwright.sync_api import expect
 
     name = f"Billing {uuid.uuid4().hex[:8]}"
-    service_id = ok(gql(CREATE_SERVICE, {"input": {"name": name}}), "createService")["service"][
-        "id"
-    ]
+    service_id = create_service(gql, name)
     # A second replica on the same database as the session's service.
     env = service_env(mongo_uri, service.env["MONGODB_DATABASE"])
     replica = ServiceProcess(env, log_path=tmp_path / "replica.log").start()
@@ -143,10 +105,7 @@ def test_reconnects_after_the_server_goes_away_and_shows_what_it_missed(
         expect(row).to_have_attribute("data-status", "OPERATIONAL")  # last known state stays
 
         # Changed while the page is disconnected: no live event can bring it.
-        ok(
-            gql(SET_STATUS, {"input": {"id": service_id, "status": "PARTIAL_OUTAGE"}}),
-            "setServiceStatus",
-        )
+        set_service_status(gql, service_id, "PARTIAL_OUTAGE")
         replica = ServiceProcess(env, port=replica.port, log_path=replica.log_path).start()
         expect(page.locator("html")).to_have_attribute("data-connection", "live", timeout=90_000)
         expect(row).to_have_attribute("data-status", "PARTIAL_OUTAGE")

@@ -13,24 +13,10 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from tests.integration.access_support import (
-    CREATE_KEY,
-    LEGACY_WS,
-    LIST_KEYS,
-    REVOKE_KEY,
-    TRANSPORT_WS,
-    close_code,
-    create_key,
-    error_codes,
-    init,
-    message_errors,
-    recv,
-    send,
-    subscribe,
-    wait_for,
-    ws,
-)
+from tests.support.api import CREATE_KEY, LIST_KEYS, REVOKE_KEY, create_key, error_codes
+from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, SERVICE_BIN, GraphQLClient, ServiceProcess
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 
 DECLARE = """mutation($t: String!) {
   declareIncident(input: {title: $t}) { incident { id } userErrors { code } } }"""
@@ -152,28 +138,28 @@ def test_websocket_key_in_connection_init(
     viewer, _ = create_key(gql, f"ws-{subprotocol}-{tag}", "VIEWER")
     incident = gql(DECLARE, {"t": f"ws {tag}"})["declareIncident"]["incident"]
     document = "subscription($id: ID!) { incidentEvents(incidentId: $id) { type actor } }"
-    with ws(service.ws_url, subprotocol) as conn:
-        init(conn, viewer, subprotocol)
-        subscribe(conn, document, {"id": incident["id"]}, subprotocol=subprotocol)
-        message = recv(conn)
+    with WsClient(service.ws_url, subprotocol) as conn:
+        conn.init(viewer)
+        conn.subscribe("1", document, {"id": incident["id"]})
+        message = conn.recv()
         assert message["type"] in ("next", "data"), message
         assert message["payload"]["data"]["incidentEvents"]["actor"] == "key:admin"
     # Without a key: connected, but the internal subscription is refused.
-    with ws(service.ws_url, subprotocol) as conn:
-        init(conn, None, subprotocol)
-        subscribe(conn, document, {"id": incident["id"]}, subprotocol=subprotocol)
-        message = recv(conn)
+    with WsClient(service.ws_url, subprotocol) as conn:
+        conn.init(None)
+        conn.subscribe("1", document, {"id": incident["id"]})
+        message = conn.recv()
         errors = message_errors(message)
         assert "UNAUTHENTICATED" in error_codes({"errors": errors}), message
     # A bad key: the connection is refused.
-    with ws(service.ws_url, subprotocol) as conn:
-        send(conn, {"type": "connection_init", "payload": {"authorization": "Bearer isk_nope"}})
+    with WsClient(service.ws_url, subprotocol) as conn:
+        conn.send({"type": "connection_init", "payload": {"authorization": "Bearer isk_nope"}})
         if subprotocol == TRANSPORT_WS:
-            assert close_code(conn) == 4403
+            assert conn.closed().code == 4403
         else:
-            message = recv(conn)
+            message = conn.recv()
             assert message["type"] == "connection_error", message
-            assert close_code(conn) is not None
+            assert conn.closed().code is not None
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,17 +16,9 @@ import graphql
 import pytest
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import (
-    create_key,
-    error_codes,
-    init,
-    message_errors,
-    recv,
-    send,
-    subscribe,
-    ws,
-)
-from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.api import ADD_NOTE, create_key, declare, error_codes, mutate
+from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
 
@@ -180,8 +172,7 @@ def keys(gql: GraphQLClient) -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def args(gql: GraphQLClient) -> Args:
-    declare = "mutation($t: String!) { declareIncident(input: {title: $t}) { incident { id } } }"
-    ids = [gql(declare, {"t": f"matrix {i}"})["declareIncident"]["incident"]["id"] for i in (1, 2)]
+    ids = [declare(gql, f"matrix {i}")["id"] for i in (1, 2)]
     return Args(ids[0], ids[1])
 
 
@@ -217,12 +208,9 @@ def test_http_operation_access(
 
 
 def _trigger(gql: GraphQLClient, incident_id: str) -> None:
-    """Make something happen that every subscription hears about."""
-    gql(
-        'mutation($id: ID!) { addNote(input: {id: $id, body: "poke"}) { userErrors { code } } }',
-        {"id": incident_id},
-        key=ADMIN_KEY,
-    )
+    """Make something happen that every subscription hears about (userErrors are not
+    this test's concern: the poke only has to cause an event)."""
+    mutate(gql, ADD_NOTE, id=incident_id, body="poke")
 
 
 def first_subscription_result(
@@ -234,19 +222,13 @@ def first_subscription_result(
     incident_id: str,
 ) -> dict[str, Any]:
     """The first `next` or `error` message, poking the incident until one arrives."""
-    with ws(service.ws_url) as conn:
-        init(conn, key)
-        subscribe(conn, document, variables)
-        for _ in range(30):
-            try:
-                message = recv(conn, timeout=2)
-            except TimeoutError:
-                _trigger(gql, incident_id)
-                continue
-            assert message["type"] in ("next", "error"), message
-            send(conn, {"id": "1", "type": "complete"})
-            return message
-    raise AssertionError(f"no result for {document}")
+    with WsClient(service.ws_url) as conn:
+        conn.init(key)
+        conn.subscribe("1", document, variables)
+        message = conn.recv_poking(lambda: _trigger(gql, incident_id), wait=2, timeout=60)
+        assert message["type"] in ("next", "error"), message
+        conn.complete("1")
+        return message
 
 
 @pytest.mark.parametrize("role", ROLES)

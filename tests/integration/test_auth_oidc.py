@@ -16,8 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.integration.access_support import error_codes, init, recv, subscribe, ws
+from tests.support.api import error_codes
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient
 
 ISSUER = "https://idp.example.test/realms/ops"
 AUDIENCE = "incident-service"
@@ -149,10 +150,9 @@ def test_invalid_tokens_are_401(
 
 def test_token_over_websocket(oidc_service: ServiceProcess) -> None:
     token = hs256(preferred_username=f"bob-{uuid.uuid4().hex[:6]}", **roles("viewer"))
-    with ws(oidc_service.ws_url) as conn:
-        init(conn, token)
-        subscribe(conn, "subscription { statusPage { overallStatus } }")
-        assert recv(conn)["type"] == "next"
+    with WsClient.initialised(oidc_service.ws_url, key=token) as conn:
+        conn.subscribe("1", "subscription { statusPage { overallStatus } }")
+        assert conn.recv()["type"] == "next"
 
 
 def test_oidc_is_off_by_default(gql: GraphQLClient) -> None:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import graphql
 import httpx
 
 from incident_service.api.schema import build_schema
-from tests.integration.access_support import error_codes, init, message_errors, recv, subscribe, ws
 from tests.integration.test_auth_matrix import EXPECTED
+from tests.support.api import (
+    ASSIGN_ROLE,
+    SET_ROOT_CAUSE,
+    add_note,
+    declare,
+    error_codes,
+    ok,
+    post_update,
+)
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, message_errors
 
 #: Every type an anonymous caller can reach. Growing this list is a review point:
 #: a type added here must hold only data meant for the public.
@@ -89,47 +97,23 @@ def status_page_query() -> str:
     return "{ statusPage" + full_selection(graphql.get_named_type(field.type)) + " }"
 
 
-def run(gql: GraphQLClient, document: str, input_: dict[str, Any]) -> dict[str, Any]:
-    data = gql(document, {"input": input_})
-    payload = next(iter(data.values()))
-    assert payload["userErrors"] == [], payload
-    return payload
-
-
 def make_incidents(gql: GraphQLClient, tag: str) -> str:
     """An internal-only incident and a public one full of internal details; the public key."""
-    declare = """mutation($input: DeclareIncidentInput!) {
-      declareIncident(input: $input) { incident { id key } userErrors { code message } } }"""
-    note = """mutation($input: AddNoteInput!) {
-      addNote(input: $input) { userErrors { code message } } }"""
-    update = """mutation($input: PostUpdateInput!) {
-      postUpdate(input: $input) { userErrors { code message } } }"""
-    role = """mutation($input: AssignRoleInput!) {
-      assignRole(input: $input) { userErrors { code message } } }"""
-    cause = """mutation($input: SetRootCauseInput!) {
-      setRootCause(input: $input) { userErrors { code message } } }"""
-    hidden = run(
+    hidden = declare(gql, f"SECRET internal-only {tag}", tag=tag, description="SECRET")
+    add_note(gql, hidden["id"], f"SECRET note of internal {tag}")
+    public = declare(
         gql,
-        declare,
-        {"title": f"SECRET internal-only {tag}", "description": "SECRET", "labels": [tag]},
-    )["incident"]
-    run(gql, note, {"id": hidden["id"], "body": f"SECRET note of internal {tag}"})
-    public = run(
-        gql,
-        declare,
-        {
-            "title": f"Public outage {tag}",
-            "description": f"SECRET description {tag}",
-            "labels": [f"SECRET-label-{tag}"],
-            "visibility": "PUBLIC",
-        },
-    )["incident"]
+        f"Public outage {tag}",
+        description=f"SECRET description {tag}",
+        labels=[f"SECRET-label-{tag}"],
+        visibility="PUBLIC",
+    )
     pid = public["id"]
-    run(gql, note, {"id": pid, "body": f"SECRET note {tag}"})
-    run(gql, update, {"id": pid, "body": f"SECRET internal update {tag}", "visibility": "INTERNAL"})
-    run(gql, role, {"id": pid, "role": "COMMANDER", "user": f"SECRET-user-{tag}"})
-    run(gql, cause, {"id": pid, "rootCause": f"SECRET root cause {tag}"})
-    run(gql, update, {"id": pid, "body": f"PUBLIC update {tag}", "visibility": "PUBLIC"})
+    add_note(gql, pid, f"SECRET note {tag}")
+    post_update(gql, pid, f"SECRET internal update {tag}", "INTERNAL")
+    ok(gql, ASSIGN_ROLE, id=pid, role="COMMANDER", user=f"SECRET-user-{tag}")
+    ok(gql, SET_ROOT_CAUSE, id=pid, rootCause=f"SECRET root cause {tag}")
+    post_update(gql, pid, f"PUBLIC update {tag}", "PUBLIC")
     return str(public["key"])
 
 
@@ -153,12 +137,11 @@ def test_anonymous_status_page_subscription_holds_no_internal_data(
 ) -> None:
     document = status_page_query().replace("{ statusPage", "subscription { statusPage", 1)
     seen: list[str] = []
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        subscribe(conn, document)
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.subscribe("1", document)
         make_incidents(gql, tag)
         while f"PUBLIC update {tag}" not in (seen[-1] if seen else ""):
-            message = recv(conn)
+            message = conn.recv()
             assert message["type"] == "next", message
             assert "errors" not in message["payload"], message
             seen.append(json.dumps(message))
@@ -169,18 +152,14 @@ def test_anonymous_status_page_subscription_holds_no_internal_data(
 def test_anonymous_cannot_open_internal_subscriptions(
     service: ServiceProcess, gql: GraphQLClient, tag: str
 ) -> None:
-    incident = gql(
-        "mutation($t: String!) { declareIncident(input: {title: $t}) { incident { id } } }",
-        {"t": f"SECRET {tag}"},
-    )["declareIncident"]["incident"]
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        subscribe(
-            conn,
+    incident = declare(gql, f"SECRET {tag}")
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.subscribe(
+            "1",
             "subscription($id: ID!) { incidentEvents(incidentId: $id) { message actor } }",
             {"id": incident["id"]},
         )
-        message = recv(conn)
+        message = conn.recv()
         text = json.dumps(message)
         assert "SECRET" not in text
         errors = message_errors(message)

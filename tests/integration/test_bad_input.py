@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.incidents_api import (
+from tests.support.api import (
     ADD_NOTE,
     ASSIGN_ROLE,
     DECLARE,
@@ -58,7 +58,7 @@ def nothing_written(gql: GraphQLClient, incident_id: str | None = None) -> Itera
 
 
 def _next_number(gql: GraphQLClient, tag: str) -> int:
-    return int(declare(gql, tag, "probe")["key"].removeprefix("INC-"))
+    return int(declare(gql, "probe", tag=tag)["key"].removeprefix("INC-"))
 
 
 def _assert_clean(response: httpx.Response) -> None:
@@ -78,7 +78,7 @@ def _user_error(payload: Any, code: str, field: list[str] | None = None) -> str:
 
 @pytest.fixture
 def incident(gql: GraphQLClient, tag: str) -> Any:
-    return declare(gql, tag, "target")
+    return declare(gql, "target", tag=tag)
 
 
 # Declaration
@@ -259,7 +259,7 @@ def test_bad_list_arguments(gql: GraphQLClient, variables: dict[str, Any], field
 
 def test_cursor_of_one_order_refused_by_another(gql: GraphQLClient, tag: str) -> None:
     for n in range(2):
-        declare(gql, tag, f"c{n}")
+        declare(gql, f"c{n}", tag=tag)
     conn = gql(LIST, {"filter": {"label": tag}, "first": 1})["incidents"]
     response = gql.post(
         LIST, {"first": 1, "after": conn["pageInfo"]["endCursor"], "orderBy": "PRIORITY"}

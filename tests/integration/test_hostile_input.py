@@ -7,41 +7,30 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from websockets.sync.client import ClientConnection
 
-from tests.integration.access_support import (
-    LEGACY_WS,
-    close_code,
-    error_codes,
-    init,
-    recv,
-    send,
-    subscribe,
-    ws,
-)
+from tests.support.api import error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import LEGACY_WS, WsClient
 
 STATUS = {"query": "{ statusPage { overallStatus } }"}
 
 
 @pytest.fixture
-def watcher(service: ServiceProcess, gql: GraphQLClient) -> Iterator[ClientConnection]:
+def watcher(service: ServiceProcess, gql: GraphQLClient) -> Iterator[WsClient]:
     """A well-behaved subscriber that must keep working while others misbehave."""
-    with ws(service.ws_url) as conn:
-        init(conn, ADMIN_KEY)
-        subscribe(conn, "subscription { statusPage { overallStatus updatedAt } }")
-        assert recv(conn)["type"] == "next"
+    with WsClient.initialised(service.ws_url, key=ADMIN_KEY) as conn:
+        conn.subscribe("1", "subscription { statusPage { overallStatus updatedAt } }")
+        assert conn.recv()["type"] == "next"
         yield conn
 
 
-def still_serving(service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection) -> None:
+def still_serving(service: ServiceProcess, gql: GraphQLClient, watcher: WsClient) -> None:
     assert httpx.get(f"{service.url}/healthz", timeout=30).status_code == 200
     assert gql("{ me { role } }")["me"]["role"] == "ADMIN"
-    watcher.ping().wait(30)
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        subscribe(conn, STATUS["query"].replace("{ statusPage", "subscription { statusPage"))
-        assert recv(conn)["type"] == "next"
+    watcher.conn.ping().wait(30)
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.subscribe("1", STATUS["query"].replace("{ statusPage", "subscription { statusPage"))
+        assert conn.recv()["type"] == "next"
 
 
 def post_raw(service: ServiceProcess, body: bytes, content_type: str) -> httpx.Response:
@@ -147,7 +136,7 @@ HTTP_CASES: dict[str, tuple[bytes, str, int, str]] = {
 
 @pytest.mark.parametrize("case", list(HTTP_CASES))
 def test_hostile_http_body(
-    case: str, service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    case: str, service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
     body, content_type, status, code = HTTP_CASES[case]
     response = post_raw(service, body, content_type)
@@ -191,11 +180,11 @@ def test_10_mb_of_variables_sent_chunked(service: ServiceProcess) -> None:
 
 
 def test_subscribe_before_connection_init(
-    service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
-    with ws(service.ws_url) as conn:
-        subscribe(conn, "subscription { statusPage { overallStatus } }")
-        assert close_code(conn) == 4401
+    with WsClient(service.ws_url) as conn:
+        conn.subscribe("1", "subscription { statusPage { overallStatus } }")
+        assert conn.closed().code == 4401
     still_serving(service, gql, watcher)
 
 
@@ -214,64 +203,59 @@ GARBAGE_FRAMES: dict[str, str | bytes] = {
 
 @pytest.mark.parametrize("case", list(GARBAGE_FRAMES))
 def test_garbage_websocket_frames(
-    case: str, service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    case: str, service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
-    with ws(service.ws_url) as conn:
-        init(conn, None)
+    with WsClient.initialised(service.ws_url, key=None) as conn:
         conn.send(GARBAGE_FRAMES[case])
-        code = close_code(conn)
+        code = conn.closed().code
         assert code is not None and 4400 <= code < 4500, code
     still_serving(service, gql, watcher)
 
 
 def test_garbage_before_init_and_on_the_legacy_protocol(
-    service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
-    with ws(service.ws_url) as conn:
+    with WsClient(service.ws_url) as conn:
         conn.send("garbage")
-        code = close_code(conn)
+        code = conn.closed().code
         assert code is not None and 4400 <= code < 4500, code
     # The legacy protocol ignores frames that are not JSON and goes on serving ...
-    with ws(service.ws_url, LEGACY_WS) as conn:
-        init(conn, None, LEGACY_WS)
+    with WsClient.initialised(service.ws_url, key=None, subprotocol=LEGACY_WS) as conn:
         conn.send("garbage {")
-        subscribe(conn, "subscription { statusPage { overallStatus } }", subprotocol=LEGACY_WS)
-        assert recv(conn)["type"] == "data"
+        conn.subscribe("1", "subscription { statusPage { overallStatus } }")
+        assert conn.recv()["type"] == "data"
     # ... but closes on JSON of the wrong shape.
     for frame in ("[1]", '{"type": 5}', '{"id": "1", "type": "start", "payload": {"query": 1}}'):
-        with ws(service.ws_url, LEGACY_WS) as conn:
-            init(conn, None, LEGACY_WS)
+        with WsClient.initialised(service.ws_url, key=None, subprotocol=LEGACY_WS) as conn:
             conn.send(frame)
-            assert close_code(conn) == 4400, frame
+            assert conn.closed().code == 4400, frame
     still_serving(service, gql, watcher)
 
 
 def test_connection_init_twice_and_bad_payload(
-    service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
-    with ws(service.ws_url) as conn:
-        init(conn, None)
-        send(conn, {"type": "connection_init"})
-        assert close_code(conn) == 4429
-    with ws(service.ws_url) as conn:
-        send(conn, {"type": "connection_init", "payload": "not an object"})
-        assert close_code(conn) == 4400
-    with ws(service.ws_url) as conn:
-        send(conn, {"type": "connection_init", "payload": {"authorization": 12}})
-        assert close_code(conn) == 4403
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.send({"type": "connection_init"})
+        assert conn.closed().code == 4429
+    with WsClient(service.ws_url) as conn:
+        conn.send({"type": "connection_init", "payload": "not an object"})
+        assert conn.closed().code == 4400
+    with WsClient(service.ws_url) as conn:
+        conn.send({"type": "connection_init", "payload": {"authorization": 12}})
+        assert conn.closed().code == 4403
     still_serving(service, gql, watcher)
 
 
 def test_oversized_websocket_frame(
-    service: ServiceProcess, gql: GraphQLClient, watcher: ClientConnection
+    service: ServiceProcess, gql: GraphQLClient, watcher: WsClient
 ) -> None:
-    with ws(service.ws_url, max_size=None) as conn:
-        init(conn, None)
-        conn.send(json.dumps({"type": "ping", "payload": {"pad": "x" * 2_000_000}}))
-        assert close_code(conn) == 1009
+    with WsClient.initialised(service.ws_url, key=None) as conn:
+        conn.send({"type": "ping", "payload": {"pad": "x" * 2_000_000}})
+        assert conn.closed().code == 1009
     still_serving(service, gql, watcher)
 
 
 def test_unknown_subprotocol_is_refused(service: ServiceProcess) -> None:
-    with ws(service.ws_url, "graphql-nonsense") as conn:
-        assert close_code(conn) is not None
+    with WsClient(service.ws_url, "graphql-nonsense") as conn:
+        assert conn.closed().code is not None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.integration.incidents_api import (
+from tests.support.api import (
     ADD_NOTE,
     DECLARE,
     TRANSITION,
@@ -40,11 +40,11 @@ def race(gql: GraphQLClient, n: int, work: Callable[[GraphQLClient, int], Any]) 
 
 def test_same_idempotency_key_same_incident(gql: GraphQLClient, tag: str) -> None:
     key = f"{tag}-alert-1"
-    first = declare(gql, tag, "Disk full", idempotencyKey=key)
-    again = declare(gql, tag, "Disk full (retry with other fields)", idempotencyKey=key)
+    first = declare(gql, "Disk full", tag=tag, idempotencyKey=key)
+    again = declare(gql, "Disk full (retry with other fields)", tag=tag, idempotencyKey=key)
     assert again["id"] == first["id"] and again["key"] == first["key"]
     assert again["title"] == "Disk full" and again["version"] == 1
-    other = declare(gql, tag, "Disk full", idempotencyKey=f"{key}-other")
+    other = declare(gql, "Disk full", tag=tag, idempotencyKey=f"{key}-other")
     assert other["id"] != first["id"]
     assert count(gql, label=tag) == 2
     assert len(timeline(gql, first["id"])) == 1
@@ -71,7 +71,7 @@ def test_idempotency_key_under_parallel_requests(gql: GraphQLClient, tag: str) -
 def test_concurrent_updates_same_expected_version_exactly_one_wins(
     gql: GraphQLClient, tag: str
 ) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
     rounds, writers = 12, 4
     for round_ in range(rounds):
         version = get(gql, incident["id"])["version"]
@@ -99,7 +99,7 @@ def test_concurrent_updates_same_expected_version_exactly_one_wins(
 def test_concurrent_transitions_same_expected_version(gql: GraphQLClient, tag: str) -> None:
     targets = ["ACKNOWLEDGED", "INVESTIGATING", "RESOLVED"]
     for _ in range(4):
-        incident = declare(gql, tag)
+        incident = declare(gql, tag=tag)
 
         def work(client: GraphQLClient, i: int, iid: str = incident["id"]) -> Any:
             return mutate(client, TRANSITION, id=iid, to=targets[i], expectedVersion=1)
@@ -117,7 +117,7 @@ def test_concurrent_transitions_same_expected_version(gql: GraphQLClient, tag: s
 
 
 def test_concurrent_notes_without_version_are_never_lost(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
 
     def work(client: GraphQLClient, i: int) -> list[bool]:
         done = []

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.incidents_api import (
+from tests.support.api import (
     ADD_NOTE,
     ASSIGN_ROLE,
-    CREATE_SERVICE,
     LINK,
     POST_UPDATE,
     SET_ROOT_CAUSE,
     TRANSITION,
     UNASSIGN_ROLE,
     UPDATE,
+    create_service,
     declare,
     get,
     mutate,
@@ -21,12 +21,6 @@ from tests.integration.incidents_api import (
     timeline,
 )
 from tests.support.processes import GraphQLClient
-
-
-def _service(gql: GraphQLClient, tag: str, name: str) -> str:
-    data = gql(CREATE_SERVICE, {"input": {"name": f"{tag}-{name}"}})
-    assert data["createService"]["userErrors"] == []
-    return str(data["createService"]["service"]["id"])
 
 
 def _iso(value: str) -> datetime:
@@ -38,8 +32,8 @@ def test_declare_sets_defaults_and_derives_priority(gql: GraphQLClient, tag: str
     started = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
     incident = declare(
         gql,
-        tag,
         "  Payments failing  ",
+        tag=tag,
         description="Card payments return 502",
         category="OUTAGE",
         impact="HIGH",
@@ -58,7 +52,7 @@ def test_declare_sets_defaults_and_derives_priority(gql: GraphQLClient, tag: str
     assert incident["detectedAt"] == incident["declaredAt"] == incident["updatedAt"]
     for name in ("acknowledgedAt", "identifiedAt", "mitigatedAt", "resolvedAt", "closedAt"):
         assert incident[name] is None
-    minimal = declare(gql, tag, "x")
+    minimal = declare(gql, "x", tag=tag)
     assert (minimal["category"], minimal["impact"], minimal["urgency"]) == (
         "OTHER",
         "MEDIUM",
@@ -69,7 +63,7 @@ def test_declare_sets_defaults_and_derives_priority(gql: GraphQLClient, tag: str
 
 
 def test_read_by_id_and_by_key(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
     by_id = get(gql, incident["id"])
     by_key = gql("query($k: String){ incident(key: $k) { id } }", {"k": incident["key"].lower()})
     assert by_id == incident
@@ -81,7 +75,7 @@ def test_read_by_id_and_by_key(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_full_lifecycle_to_closed(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag, impact="HIGH", urgency="HIGH")
+    incident = declare(gql, tag=tag, impact="HIGH", urgency="HIGH")
     steps = [
         ("ACKNOWLEDGED", "acknowledgedAt", "INVESTIGATING"),
         ("INVESTIGATING", None, "INVESTIGATING"),
@@ -121,7 +115,7 @@ def test_full_lifecycle_to_closed(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_self_clearing_alert_and_reopen(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
     resolved = ok(gql, TRANSITION, id=incident["id"], to="RESOLVED")
     assert resolved["acknowledgedAt"] is None and resolved["resolvedAt"] is not None
     reopened = ok(gql, TRANSITION, id=incident["id"], to="INVESTIGATING", note="it is back")
@@ -130,9 +124,9 @@ def test_self_clearing_alert_and_reopen(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_update_changes_fields_and_priority(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag, impact="LOW", urgency="LOW")
+    incident = declare(gql, tag=tag, impact="LOW", urgency="LOW")
     assert incident["priority"] == "P5"
-    db = _service(gql, tag, "db")
+    db = create_service(gql, f"{tag}-db")
     updated = ok(
         gql,
         UPDATE,
@@ -159,7 +153,7 @@ def test_update_changes_fields_and_priority(gql: GraphQLClient, tag: str) -> Non
 
 
 def test_notes_updates_roles_root_cause(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
     iid = incident["id"]
     ok(gql, ADD_NOTE, id=iid, body="Checked the load balancer")
     published = ok(gql, POST_UPDATE, id=iid, body="We are investigating", visibility="PUBLIC")
@@ -200,7 +194,7 @@ def test_notes_updates_roles_root_cause(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_link_related_and_duplicate(gql: GraphQLClient, tag: str) -> None:
-    a, b, c = (declare(gql, tag, f"incident {n}") for n in "abc")
+    a, b, c = (declare(gql, f"incident {n}", tag=tag) for n in "abc")
     linked = ok(gql, LINK, id=a["id"], relatedId=b["id"], kind="DUPLICATE_OF")
     linked = ok(gql, LINK, id=a["id"], relatedId=c["id"])
     assert [(x["kind"], x["incident"]["key"]) for x in linked["links"]] == [
@@ -217,7 +211,7 @@ def test_link_related_and_duplicate(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_timeline_seq_is_one_to_n(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag)
+    incident = declare(gql, tag=tag)
     for n in range(20):
         ok(gql, ADD_NOTE, id=incident["id"], body=f"note {n}")
     ok(gql, TRANSITION, id=incident["id"], to="RESOLVED", resolution="fixed")
@@ -236,7 +230,7 @@ def test_timeline_seq_is_one_to_n(gql: GraphQLClient, tag: str) -> None:
 
 
 def test_sla_on_the_incident(gql: GraphQLClient, tag: str) -> None:
-    incident = declare(gql, tag, impact="HIGH", urgency="HIGH")
+    incident = declare(gql, tag=tag, impact="HIGH", urgency="HIGH")
     sla = gql(
         "query($id: ID!){ incident(id: $id){ declaredAt sla { acknowledgeDue resolveDue "
         "acknowledgeBreached resolveBreached } } }",

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.incidents_api import (
-    CREATE_SERVICE,
+from tests.support.api import (
     LIST,
     TRANSITION,
     count,
+    create_service,
     declare,
-    keys,
+    incident_keys,
     listing,
     ok,
 )
@@ -50,7 +50,7 @@ def many(gql: GraphQLClient, tag: str) -> list[dict[str, Any]]:
     made = []
     for n in range(27):
         impact, urgency = PRIORITIES[n % len(PRIORITIES)]
-        made.append(declare(gql, tag, f"paging {n:02d}", impact=impact, urgency=urgency))
+        made.append(declare(gql, f"paging {n:02d}", tag=tag, impact=impact, urgency=urgency))
     return made
 
 
@@ -104,7 +104,7 @@ def test_writes_while_paging_shift_nothing(
 
     def declare_more(page: int) -> None:
         if page <= 3:
-            newcomers.append(declare(gql, tag, f"newcomer {page}")["id"])
+            newcomers.append(declare(gql, f"newcomer {page}", tag=tag)["id"])
 
     seen, _ = _page_all(gql, tag, "NEWEST_FIRST", 5, between=declare_more)
     ids = [i["id"] for i in seen]
@@ -117,77 +117,82 @@ def test_writes_while_paging_shift_nothing(
 
 
 def test_filter_by_status_list_and_open_only(gql: GraphQLClient, tag: str) -> None:
-    a, b, c, d = (declare(gql, tag, f"status {n}") for n in range(4))
+    a, b, c, d = (declare(gql, f"status {n}", tag=tag) for n in range(4))
     ok(gql, TRANSITION, id=b["id"], to="ACKNOWLEDGED")
     ok(gql, TRANSITION, id=c["id"], to="RESOLVED")
     ok(gql, TRANSITION, id=d["id"], to="RESOLVED")
     ok(gql, TRANSITION, id=d["id"], to="CLOSED")
-    assert set(keys(gql, label=tag, status=["TRIGGERED"])) == {a["key"]}
-    assert set(keys(gql, label=tag, status=["TRIGGERED", "RESOLVED"])) == {a["key"], c["key"]}
-    assert set(keys(gql, label=tag, status=["CLOSED"])) == {d["key"]}
-    assert keys(gql, label=tag, status=["MONITORING"]) == []
-    assert set(keys(gql, label=tag, openOnly=True)) == {a["key"], b["key"]}
-    assert set(keys(gql, label=tag, openOnly=False)) == {x["key"] for x in (a, b, c, d)}
+    assert set(incident_keys(gql, label=tag, status=["TRIGGERED"])) == {a["key"]}
+    assert set(incident_keys(gql, label=tag, status=["TRIGGERED", "RESOLVED"])) == {
+        a["key"],
+        c["key"],
+    }
+    assert set(incident_keys(gql, label=tag, status=["CLOSED"])) == {d["key"]}
+    assert incident_keys(gql, label=tag, status=["MONITORING"]) == []
+    assert set(incident_keys(gql, label=tag, openOnly=True)) == {a["key"], b["key"]}
+    assert set(incident_keys(gql, label=tag, openOnly=False)) == {x["key"] for x in (a, b, c, d)}
     assert count(gql, label=tag, openOnly=True, status=["ACKNOWLEDGED", "CLOSED"]) == 1
 
 
 def test_filter_by_priority_list_and_category(gql: GraphQLClient, tag: str) -> None:
-    p1 = declare(gql, tag, "p1", impact="HIGH", urgency="HIGH", category="SECURITY")
-    p3 = declare(gql, tag, "p3", impact="LOW", urgency="HIGH", category="NETWORK")
-    p5 = declare(gql, tag, "p5", impact="LOW", urgency="LOW", category="SECURITY")
-    assert set(keys(gql, label=tag, priority=["P1"])) == {p1["key"]}
-    assert set(keys(gql, label=tag, priority=["P1", "P5"])) == {p1["key"], p5["key"]}
-    assert keys(gql, label=tag, priority=["P2", "P4"]) == []
-    assert set(keys(gql, label=tag, category="SECURITY")) == {p1["key"], p5["key"]}
-    assert keys(gql, label=tag, category="NETWORK") == [p3["key"]]
-    assert keys(gql, label=tag, category="SECURITY", priority=["P5"]) == [p5["key"]]
+    p1 = declare(gql, "p1", tag=tag, impact="HIGH", urgency="HIGH", category="SECURITY")
+    p3 = declare(gql, "p3", tag=tag, impact="LOW", urgency="HIGH", category="NETWORK")
+    p5 = declare(gql, "p5", tag=tag, impact="LOW", urgency="LOW", category="SECURITY")
+    assert set(incident_keys(gql, label=tag, priority=["P1"])) == {p1["key"]}
+    assert set(incident_keys(gql, label=tag, priority=["P1", "P5"])) == {p1["key"], p5["key"]}
+    assert incident_keys(gql, label=tag, priority=["P2", "P4"]) == []
+    assert set(incident_keys(gql, label=tag, category="SECURITY")) == {p1["key"], p5["key"]}
+    assert incident_keys(gql, label=tag, category="NETWORK") == [p3["key"]]
+    assert incident_keys(gql, label=tag, category="SECURITY", priority=["P5"]) == [p5["key"]]
 
 
 def test_filter_by_service(gql: GraphQLClient, tag: str) -> None:
-    sid = gql(CREATE_SERVICE, {"input": {"name": f"{tag}-api"}})["createService"]["service"]["id"]
-    hit = declare(gql, tag, "api broken", serviceIds=[sid])
-    declare(gql, tag, "other")
-    assert keys(gql, serviceId=sid) == [hit["key"]]
-    assert keys(gql, serviceId="0123456789abcdef01234567") == []
+    sid = create_service(gql, f"{tag}-api")
+    hit = declare(gql, "api broken", tag=tag, serviceIds=[sid])
+    declare(gql, "other", tag=tag)
+    assert incident_keys(gql, serviceId=sid) == [hit["key"]]
+    assert incident_keys(gql, serviceId="0123456789abcdef01234567") == []
 
 
 def test_filter_by_label(gql: GraphQLClient, tag: str) -> None:
-    a = declare(gql, tag, "a", labels=[f"{tag}-db"])
-    b = declare(gql, tag, "b")
-    assert set(keys(gql, label=tag)) == {a["key"], b["key"]}
-    assert keys(gql, label=f"{tag}-db") == [a["key"]]
-    assert keys(gql, label=f"{tag}-DB") == []  # labels match exactly
+    a = declare(gql, "a", tag=tag, labels=[f"{tag}-db"])
+    b = declare(gql, "b", tag=tag)
+    assert set(incident_keys(gql, label=tag)) == {a["key"], b["key"]}
+    assert incident_keys(gql, label=f"{tag}-db") == [a["key"]]
+    assert incident_keys(gql, label=f"{tag}-DB") == []  # labels match exactly
 
 
 def test_search_is_case_insensitive_and_literal(gql: GraphQLClient, tag: str) -> None:
-    regexy = declare(gql, tag, "Latency on api.example.com (EU) [p95]+ *again*")
-    plain = declare(gql, tag, "Latency on apiXexample.com")
-    assert keys(gql, label=tag, search="API.EXAMPLE.COM") == [regexy["key"]]
-    assert keys(gql, label=tag, search="(eu) [P95]+") == [regexy["key"]]
-    assert keys(gql, label=tag, search="*AGAIN*") == [regexy["key"]]
-    assert keys(gql, label=tag, search="apixexample") == [plain["key"]]
-    assert set(keys(gql, label=tag, search="latency")) == {regexy["key"], plain["key"]}
+    regexy = declare(gql, "Latency on api.example.com (EU) [p95]+ *again*", tag=tag)
+    plain = declare(gql, "Latency on apiXexample.com", tag=tag)
+    assert incident_keys(gql, label=tag, search="API.EXAMPLE.COM") == [regexy["key"]]
+    assert incident_keys(gql, label=tag, search="(eu) [P95]+") == [regexy["key"]]
+    assert incident_keys(gql, label=tag, search="*AGAIN*") == [regexy["key"]]
+    assert incident_keys(gql, label=tag, search="apixexample") == [plain["key"]]
+    assert set(incident_keys(gql, label=tag, search="latency")) == {regexy["key"], plain["key"]}
     for pattern in (".*", "^Latency", "a|b", "\\", "[a-z]", "(?i)x", "$where"):
-        assert keys(gql, label=tag, search=pattern) == [], pattern
+        assert incident_keys(gql, label=tag, search=pattern) == [], pattern
 
 
 def test_filter_by_declared_time(gql: GraphQLClient, tag: str) -> None:
     made = []
     for n in range(3):
-        made.append(declare(gql, tag, f"time {n}"))
+        made.append(declare(gql, f"time {n}", tag=tag))
         time.sleep(0.02)  # distinct millisecond timestamps, not a timing assertion
     times = [m["declaredAt"] for m in made]
     assert times == sorted(set(times)), "precondition: distinct declaredAt"
     first, second, third = (m["key"] for m in made)
-    assert set(keys(gql, label=tag, declaredAfter=times[1])) == {second, third}
-    assert keys(gql, label=tag, declaredBefore=times[1]) == [first]
-    assert keys(gql, label=tag, declaredAfter=times[1], declaredBefore=times[2]) == [second]
-    assert keys(gql, label=tag, declaredAfter=times[2], declaredBefore=times[0]) == []
+    assert set(incident_keys(gql, label=tag, declaredAfter=times[1])) == {second, third}
+    assert incident_keys(gql, label=tag, declaredBefore=times[1]) == [first]
+    assert incident_keys(gql, label=tag, declaredAfter=times[1], declaredBefore=times[2]) == [
+        second
+    ]
+    assert incident_keys(gql, label=tag, declaredAfter=times[2], declaredBefore=times[0]) == []
 
 
 def test_total_count_is_over_all_pages(gql: GraphQLClient, tag: str) -> None:
     for n in range(3):
-        declare(gql, tag, f"count {n}", impact="HIGH" if n else "LOW")
+        declare(gql, f"count {n}", tag=tag, impact="HIGH" if n else "LOW")
     conn = listing(gql, first=1, label=tag)
     assert conn["totalCount"] == 3 and len(conn["edges"]) == 1
     assert listing(gql, first=0, label=tag)["edges"] == []

@@ -8,22 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.sync.client import connect
 
 from incident_service.embedded import EmbeddedMongo
-from tests.integration.access_support import (
-    LEGACY_WS,
-    TRANSPORT_WS,
-    close_code,
-    create_key,
-    error_codes,
-    init,
-    message_errors,
-    recv,
-    subscribe,
-    ws,
-)
+from tests.support.api import create_key, error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 
 ORIGIN = "https://status.example.com"
 
@@ -124,13 +113,12 @@ def test_batching_is_off(client: GraphQLClient) -> None:
 @pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
 def test_subscriptions_per_connection(limited: ServiceProcess, subprotocol: str) -> None:
     document = "subscription { statusPage { overallStatus } }"
-    with ws(limited.ws_url, subprotocol) as conn:
-        init(conn, None, subprotocol)
+    with WsClient.initialised(limited.ws_url, key=None, subprotocol=subprotocol) as conn:
         for op_id in ("1", "2", "3"):
-            subscribe(conn, document, op_id=op_id, subprotocol=subprotocol)
+            conn.subscribe(op_id, document)
         refused = None
         while refused is None:
-            message = recv(conn)
+            message = conn.recv()
             if message["type"] in ("error",):
                 refused = message
         assert refused["id"] == "3"
@@ -138,8 +126,8 @@ def test_subscriptions_per_connection(limited: ServiceProcess, subprotocol: str)
 
 
 def test_connection_init_timeout(limited: ServiceProcess) -> None:
-    with connect(limited.ws_url, subprotocols=[TRANSPORT_WS], open_timeout=30) as conn:  # type: ignore[list-item]
-        assert close_code(conn) == 4408
+    with WsClient(limited.ws_url) as conn:
+        assert conn.closed().code == 4408
 
 
 def test_get_never_runs_mutations(limited: ServiceProcess, client: GraphQLClient) -> None:
@@ -251,11 +239,11 @@ def test_rate_limit_per_ip(rate_limited: ServiceProcess) -> None:
 def test_rate_limit_on_websocket_connections(rate_limited: ServiceProcess) -> None:
     headers = {"x-forwarded-for": "203.0.113.20"}
     for _ in range(3):
-        with ws(rate_limited.ws_url, additional_headers=headers) as conn:
-            init(conn, None)
-    with ws(rate_limited.ws_url, additional_headers=headers) as conn:
+        with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
+            conn.init(None)
+    with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
         conn.send('{"type": "connection_init"}')
-        assert close_code(conn) == 4403
+        assert conn.closed().code == 4403
 
 
 # --- production profile: no introspection, no suggestions --------------------------------

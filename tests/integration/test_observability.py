@@ -8,7 +8,6 @@ file are read back.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +18,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import (
-    STATUS_PAGE_FIELDS,
-    WsClient,
-    declare,
-    post_update,
-)
+from tests.support.api import STATUS_PAGE_FIELDS, declare, post_update
+from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient
 
 REQUEST_ID = "obs-test-" + uuid.uuid4().hex[:8]
 # Looks like one of our API keys: must never appear in a log line verbatim.
@@ -57,13 +53,6 @@ def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def value(metrics: dict[Any, float], name: str, **labels: str) -> float:
     return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def poll(check: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def test_metrics_count_operations_errors_websockets_and_fan_out(proc: ServiceProcess) -> None:
@@ -99,7 +88,7 @@ def test_metrics_count_operations_errors_websockets_and_fan_out(proc: ServicePro
     assert value(after, http, route="/graphql", method="POST", status="400") >= 1
 
     # A live status page subscriber: open websocket, active subscription, fan-out.
-    with WsClient(proc.ws_url, key=None) as ws:
+    with WsClient.initialised(proc.ws_url, key=None) as ws:
         ws.subscribe("s", f"subscription StatusPage {{ statusPage {{ {STATUS_PAGE_FIELDS} }} }}")
         ws.next_data("s")
         live = samples(proc.url)
@@ -111,17 +100,21 @@ def test_metrics_count_operations_errors_websockets_and_fan_out(proc: ServicePro
         incident = declare(gql, "observability")
         post_update(gql, incident["id"], "we are looking into it", "PUBLIC")
         ws.next_data("s")
-        poll(
+        wait_for(
             lambda: (
                 value(samples(proc.url), f"{ns}events_fanned_out_total", feed="status_page")
                 > fanned
-            )
+            ),
+            timeout=60,
+            interval=0.1,
         )
         streamed = samples(proc.url)
         assert value(streamed, f"{ns}change_stream_events_total") >= 1
         assert value(streamed, f"{ns}change_stream_lag_seconds_count") >= 1
 
-    poll(lambda: value(samples(proc.url), f"{ns}websockets_open") == 0)
+    wait_for(
+        lambda: value(samples(proc.url), f"{ns}websockets_open") == 0, timeout=60, interval=0.1
+    )
     closed = samples(proc.url)
     assert value(closed, f"{ns}subscriptions_active", subscription="statusPage") == 0
     assert value(closed, ops, operation="StatusPage", type="subscription") == 1
@@ -167,7 +160,9 @@ def test_logs_are_json_with_the_request_id_and_no_secrets(proc: ServiceProcess) 
     def traced() -> list[dict[str, Any]]:
         return [r for r in log_lines(proc) if r.get("request_id") == REQUEST_ID]
 
-    poll(lambda: any(r.get("logger") == "uvicorn.access" for r in traced()))
+    wait_for(
+        lambda: any(r.get("logger") == "uvicorn.access" for r in traced()), timeout=60, interval=0.1
+    )
     (access,) = [r for r in traced() if r.get("logger") == "uvicorn.access"]
     assert access["method"] == "POST" and access["path"] == "/graphql"
     assert access["status"] == 200

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.incidents_api import ADD_NOTE, declare, get, ok, timeline
+from tests.support.api import ADD_NOTE, declare, get, ok, timeline
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 
 
@@ -42,7 +42,7 @@ def test_incident_survives_a_restart(tmp_path: Path, tag: str) -> None:
     first = _embedded(data, log).start(timeout=120)
     try:
         gql = GraphQLClient(first.url)
-        incident = declare(gql, tag, "Survives restarts", impact="HIGH", urgency="HIGH")
+        incident = declare(gql, "Survives restarts", tag=tag, impact="HIGH", urgency="HIGH")
         ok(gql, ADD_NOTE, id=incident["id"], body="before the restart")
         before = get(gql, incident["id"]), timeline(gql, incident["id"])
     finally:
@@ -58,7 +58,7 @@ def test_incident_survives_a_restart(tmp_path: Path, tag: str) -> None:
         by_key = gql("query($k: String){ incident(key: $k){ id } }", {"k": incident["key"]})
         assert by_key["incident"]["id"] == incident["id"]
         # The INC-n counter persisted too: no key is handed out twice.
-        after = declare(gql, tag, "After the restart")
+        after = declare(gql, "After the restart", tag=tag)
         assert int(after["key"][4:]) == int(incident["key"][4:]) + 1
     finally:
         second.signal(signal.SIGTERM)
@@ -77,7 +77,7 @@ def test_make_run_flow_generates_and_keeps_an_admin_key(tmp_path: Path, tag: str
         assert key_file.stat().st_mode & 0o077 == 0
         assert key in log.read_text()  # printed once, for the developer
         gql = GraphQLClient(proc.url, key=key)
-        declare(gql, tag, "Declared with the generated key")
+        declare(gql, "Declared with the generated key", tag=tag)
         assert GraphQLClient(proc.url).post("{ services { id } }").status_code == 401
     finally:
         assert proc.stop() == 0

@@ -11,15 +11,9 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.integration.realtime_support import (
-    INCIDENT_EVENTS,
-    LEGACY_WS,
-    TRANSPORT_WS,
-    WsClient,
-    add_note,
-    declare,
-)
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 
 TIMEOUT = 60
 
@@ -101,7 +95,7 @@ def test_raw_websocket_both_subprotocols(
     service: ServiceProcess, gql: GraphQLClient, subprotocol: str
 ) -> None:
     incident = declare(gql, f"raw {subprotocol}")
-    with WsClient(service.ws_url, protocol=subprotocol) as client:
+    with WsClient.initialised(service.ws_url, subprotocol=subprotocol) as client:
         client.subscribe("1", INCIDENT_EVENTS, {"id": incident["id"]})
         assert client.next_data("1")["incidentEvents"]["type"] == "DECLARED"
         add_note(gql, incident["id"], "hello")
@@ -113,7 +107,7 @@ def test_unknown_incident_and_bad_after_seq_are_clear_errors(
     service: ServiceProcess, gql: GraphQLClient
 ) -> None:
     incident = declare(gql, "errors")
-    with WsClient(service.ws_url) as client:
+    with WsClient.initialised(service.ws_url) as client:
         cases = {
             "missing": ({"id": "0" * 24}, "NOT_FOUND"),
             "malformed": ({"id": "nope"}, "VALIDATION"),
@@ -123,7 +117,5 @@ def test_unknown_incident_and_bad_after_seq_are_clear_errors(
             client.subscribe(op_id, INCIDENT_EVENTS, variables)
             message = client.recv()
             assert message["id"] == op_id and message["type"] in ("error", "next"), message
-            errors = (
-                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-            )
+            errors = message_errors(message)
             assert errors[0]["extensions"]["code"] == code, errors

@@ -2,44 +2,36 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from incident_service.embedded import EmbeddedMongo
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, WsClient, add_note, declare
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
+from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess, start_database
+from tests.support.websocket import WsClient
 
 
-def _wait_ready(proc: ServiceProcess, ready: bool, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    body: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{proc.url}/readyz", timeout=10)
-            body = response.json()
-            if (response.status_code == 200) == ready:
-                return body
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"readyz never became ready={ready}: {body}")
+def _wait_ready(proc: ServiceProcess, ready: bool, timeout: float = 120.0) -> Any:
+    """The /readyz body once it says `ready` (200) or not (503)."""
+    body: Any = None
 
+    def answer() -> Any:
+        nonlocal body
+        response = httpx.get(f"{proc.url}/readyz", timeout=10)
+        body = response.json()
+        return body if (response.status_code == 200) == ready else None
 
-def _add_note_retrying(gql: GraphQLClient, incident_id: str, body: str) -> None:
-    """The service's connection pool may need a moment to find the database again."""
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            add_note(gql, incident_id, body)
-            return
-        except (AssertionError, httpx.HTTPError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    return wait_for(
+        answer,
+        timeout,
+        ignoring=(httpx.HTTPError,),
+        message=lambda: f"readyz never became ready={ready}: {body}",
+    )
 
 
 def test_subscription_survives_a_database_restart(tmp_path: Path) -> None:
@@ -52,7 +44,7 @@ def test_subscription_survives_a_database_restart(tmp_path: Path) -> None:
         proc.start()
         gql = GraphQLClient(proc.url)
         incident = declare(gql, "Survives a restart")
-        with WsClient(proc.ws_url) as client:
+        with WsClient.initialised(proc.ws_url) as client:
             client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"]})
             assert client.next_data("e")["incidentEvents"]["seq"] == 1
             add_note(gql, incident["id"], "before")
@@ -63,9 +55,15 @@ def test_subscription_survives_a_database_restart(tmp_path: Path) -> None:
             assert down["checks"]["database"] is False
             db = EmbeddedMongo(db.data_dir, port=db.port)
             db.start(timeout=60)
+
+            def noted() -> bool:
+                add_note(gql, incident["id"], "after 0")
+                return True
+
             # Written as soon as the database answers, most likely before the
             # change stream has reopened: only its resume token brings these.
-            _add_note_retrying(gql, incident["id"], "after 0")
+            # Retried: the connection pool may need a moment to find the database again.
+            wait_for(noted, timeout=120, ignoring=(AssertionError, httpx.HTTPError))
             up = _wait_ready(proc, ready=True)
             assert up["checks"]["changeStream"] is True
             for n in range(1, 5):

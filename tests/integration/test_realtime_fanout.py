@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.realtime_support import (
-    INCIDENT_EVENTS,
-    WsClient,
-    add_note,
-    declare,
-    prime,
-)
+from tests.support.api import INCIDENT_EVENTS, TRANSITION, add_note, declare, ok
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, prime
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +30,7 @@ def test_mutations_on_one_replica_reach_a_subscriber_on_the_other_in_order(
 ) -> None:
     gql_b = GraphQLClient(second.url)
     incident = declare(gql_b, "Replica fan-out", labels=[tag])
-    client = WsClient(service.ws_url)
+    client = WsClient.initialised(service.ws_url)
     try:
         client.subscribe(
             "c",
@@ -80,7 +75,7 @@ def test_resume_with_after_seq_gets_exactly_the_missed_events_then_live_ones(
     service: ServiceProcess, second: ServiceProcess, gql: GraphQLClient
 ) -> None:
     incident = declare(gql, "Resume me")
-    client = WsClient(service.ws_url)
+    client = WsClient.initialised(service.ws_url)
     client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"]})
     first = client.next_data("e")["incidentEvents"]
     assert first["seq"] == 1 and first["type"] == "DECLARED"
@@ -90,7 +85,7 @@ def test_resume_with_after_seq_gets_exactly_the_missed_events_then_live_ones(
     for n in range(20):
         add_note(gql_b, incident["id"], f"missed {n}")
 
-    client = WsClient(service.ws_url)
+    client = WsClient.initialised(service.ws_url)
     try:
         client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"], "after": first["seq"]})
         replayed = [client.next_data("e")["incidentEvents"] for _ in range(20)]
@@ -118,7 +113,7 @@ def test_replay_and_live_meet_without_gap_or_duplicate_while_writes_continue(
     writer = threading.Thread(
         target=lambda: [add_note(gql_b, incident["id"], f"during {n}") for n in range(15)]
     )
-    client = WsClient(service.ws_url)
+    client = WsClient.initialised(service.ws_url)
     try:
         writer.start()
         client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"], "after": 0})
@@ -133,7 +128,7 @@ def test_replay_and_live_meet_without_gap_or_duplicate_while_writes_continue(
 
 def test_incident_changed_filters_on_the_server(service: ServiceProcess, tag: str) -> None:
     gql = GraphQLClient(service.url)
-    client = WsClient(service.ws_url)
+    client = WsClient.initialised(service.ws_url)
     try:
         client.subscribe(
             "c",
@@ -149,16 +144,8 @@ def test_incident_changed_filters_on_the_server(service: ServiceProcess, tag: st
         match = declare(gql, "P1 match", labels=[tag], impact="HIGH", urgency="HIGH")
         declare(gql, "wrong label", labels=[tag + "-x"], impact="HIGH", urgency="HIGH")
         declare(gql, "wrong priority", labels=[tag], impact="LOW", urgency="LOW")
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: ACKNOWLEDGED}) {
-                 userErrors { message } } }""",
-            {"id": match["id"]},
-        )
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: INVESTIGATING}) {
-                 userErrors { message } } }""",
-            {"id": match["id"]},
-        )
+        ok(gql, TRANSITION, id=match["id"], to="ACKNOWLEDGED")
+        ok(gql, TRANSITION, id=match["id"], to="INVESTIGATING")
         last = declare(gql, "P1 match 2", labels=[tag], impact="HIGH", urgency="HIGH")
         seen: list[dict] = []
         while not seen or seen[-1]["key"] != last["key"]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import INCIDENT_EVENTS, TRANSPORT_WS, WsClient, declare
+from tests.support.api import INCIDENT_EVENTS, declare
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient
 
 STATUS = "subscription { statusPage { overallStatus } }"
 
@@ -35,26 +33,14 @@ def limited(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         proc.stop()
 
 
-def _raw(proc: ServiceProcess) -> ClientConnection:
-    return connect(proc.ws_url, subprotocols=[TRANSPORT_WS], open_timeout=60).__enter__()  # type: ignore[list-item]
-
-
-def _close_of(ws: ClientConnection) -> tuple[int, str]:
-    try:
-        while True:
-            ws.recv(timeout=60)
-    except ConnectionClosed as exc:
-        assert exc.rcvd is not None
-        return exc.rcvd.code, exc.rcvd.reason
-
-
 def test_no_connection_init_is_closed_with_4408(limited: ServiceProcess) -> None:
-    ws = _raw(limited)
-    assert _close_of(ws) == (4408, "Connection initialisation timeout")
+    with WsClient(limited.ws_url) as client:
+        closed = client.closed()
+    assert (closed.code, closed.reason) == (4408, "Connection initialisation timeout")
 
 
 def test_per_connection_subscription_limit(limited: ServiceProcess) -> None:
-    with WsClient(limited.ws_url, key=None) as client:
+    with WsClient.initialised(limited.ws_url, key=None) as client:
         client.subscribe("a", STATUS)
         client.subscribe("b", STATUS)
         client.next_data("a"), client.next_data("b")
@@ -63,7 +49,7 @@ def test_per_connection_subscription_limit(limited: ServiceProcess) -> None:
         assert message["id"] == "c" and message["type"] == "error", message
         assert message["payload"][0]["message"] == "Subscription limit reached"
         # Completing one frees a slot.
-        client.ws.send(json.dumps({"type": "complete", "id": "a"}))
+        client.complete("a")
         client.subscribe("d", STATUS)
         assert "statusPage" in client.next_data("d")
 
@@ -89,14 +75,14 @@ def test_per_connection_subscription_limit(limited: ServiceProcess) -> None:
 def test_protocol_violations_close_with_documented_codes(
     limited: ServiceProcess, messages: list[dict], code: int
 ) -> None:
-    ws = _raw(limited)
-    for message in messages:
-        ws.send(json.dumps(message))
-    assert _close_of(ws)[0] == code
+    with WsClient(limited.ws_url) as client:
+        for message in messages:
+            client.send(message)
+        assert client.closed().code == code
 
 
 def test_valid_key_in_connection_init_is_accepted(limited: ServiceProcess) -> None:
     incident = declare(GraphQLClient(limited.url), "limits")
-    with WsClient(limited.ws_url, key=ADMIN_KEY) as client:
+    with WsClient.initialised(limited.ws_url, key=ADMIN_KEY) as client:
         client.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"]})
         assert client.next_data("e")["incidentEvents"]["seq"] == 1

@@ -9,11 +9,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import STATUS_PAGE_FIELDS, Closed, WsClient
+from tests.support.api import STATUS_PAGE
 from tests.support.processes import ADMIN_KEY, ServiceProcess
+from tests.support.websocket import WsClient
 
 GRACE = 30
 
@@ -61,8 +61,8 @@ def test_sigterm_drains_then_exits_zero(mongo_uri: str, tmp_path: Path) -> None:
     ).start()
     assert proc.process is not None
     try:
-        subscriber = WsClient(proc.ws_url, key=None)
-        subscriber.subscribe("s", "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }")
+        subscriber = WsClient.initialised(proc.ws_url, key=None)
+        subscriber.subscribe("s", STATUS_PAGE)
         assert "overallStatus" in subscriber.next_data("s")["statusPage"]
 
         body = json.dumps({"query": "{ statusPage { overallStatus } }"}).encode()
@@ -72,10 +72,8 @@ def test_sigterm_drains_then_exits_zero(mongo_uri: str, tmp_path: Path) -> None:
 
         proc.signal(signal.SIGTERM)
 
-        with pytest.raises(Closed) as closed:
-            while True:
-                subscriber.recv()
-        assert (closed.value.code, closed.value.reason) == (1001, "server shutting down")
+        closed = subscriber.closed()
+        assert (closed.code, closed.reason) == (1001, "server shutting down")
 
         # Not ready any more: 503 while draining, or nobody listening at all.
         try:

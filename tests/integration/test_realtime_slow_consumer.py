@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_env
-from tests.integration.realtime_support import (
-    INCIDENT_EVENTS,
-    Closed,
-    StalledClient,
-    WsClient,
-    add_note,
-    declare,
-)
+from tests.support.api import INCIDENT_EVENTS, add_note, declare
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import Closed, StalledClient, WsClient
 
 QUEUE_SIZE = 4
 #: Subscriptions on the stalled connection: each event is sent that many times,
@@ -44,18 +38,12 @@ def test_stalled_subscriber_is_closed_with_4008_and_the_others_get_everything(
         incident = declare(gql, "Slow consumer")
         stalled = StalledClient(proc.ws_url)
         for n in range(STALLED_SUBSCRIPTIONS):
-            stalled.send(
-                {
-                    "type": "subscribe",
-                    "id": str(n),
-                    "payload": {"query": INCIDENT_EVENTS, "variables": {"id": incident["id"]}},
-                }
-            )
+            stalled.subscribe(str(n), INCIDENT_EVENTS, {"id": incident["id"]})
         # Each replays DECLARED: then all are registered. From now on it stops reading.
         for _ in range(STALLED_SUBSCRIPTIONS):
             assert stalled.recv()["type"] == "next"
 
-        with WsClient(proc.ws_url) as normal:
+        with WsClient.initialised(proc.ws_url) as normal:
             normal.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"]})
             assert normal.next_data("e")["incidentEvents"]["seq"] == 1
             for n in range(EVENTS):
@@ -76,7 +64,7 @@ def test_stalled_subscriber_is_closed_with_4008_and_the_others_get_everything(
         stalled.close()
 
         # The process is healthy and still serves new subscribers.
-        with WsClient(proc.ws_url) as again:
+        with WsClient.initialised(proc.ws_url) as again:
             again.subscribe("e", INCIDENT_EVENTS, {"id": incident["id"], "after": EVENTS + 1})
             add_note(gql, incident["id"], "after the cut")
             assert again.next_data("e")["incidentEvents"]["message"] == "after the cut"

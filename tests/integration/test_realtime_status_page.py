@@ -8,20 +8,19 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.realtime_support import (
-    LEGACY_WS,
+from tests.support.api import (
+    STATUS_PAGE,
     STATUS_PAGE_FIELDS,
-    TRANSPORT_WS,
-    WsClient,
+    TRANSITION,
     add_note,
     create_service,
     declare,
+    ok,
     post_update,
     set_service_status,
 )
 from tests.support.processes import GraphQLClient, ServiceProcess
-
-STATUS_PAGE = "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }"
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient
 
 
 def _until(client: WsClient, op_id: str, done) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -48,7 +47,7 @@ def test_anonymous_status_page_is_live_and_never_shows_internal_data(
         labels=[secret],
         description=secret,
     )
-    with WsClient(service.ws_url, key=None, protocol=protocol) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None, subprotocol=protocol) as anonymous:
         anonymous.subscribe("s", STATUS_PAGE)
         first = anonymous.next_data("s")["statusPage"]
         assert name in [c["name"] for c in first["components"]]
@@ -101,7 +100,7 @@ def test_anonymous_status_page_is_live_and_never_shows_internal_data(
 def test_internal_fields_cannot_be_selected_through_the_public_types(
     service: ServiceProcess, selection: str
 ) -> None:
-    with WsClient(service.ws_url, key=None) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None) as anonymous:
         anonymous.subscribe("s", "subscription { statusPage { " + selection + " } }")
         message = anonymous.recv()
         assert message["type"] == "error", message
@@ -110,18 +109,14 @@ def test_internal_fields_cannot_be_selected_through_the_public_types(
 
 def test_resolved_incident_leaves_the_page(service: ServiceProcess, gql: GraphQLClient) -> None:
     incident = declare(gql, "Short blip", visibility="PUBLIC")
-    with WsClient(service.ws_url, key=None) as anonymous:
+    with WsClient.initialised(service.ws_url, key=None) as anonymous:
         anonymous.subscribe("s", STATUS_PAGE)
         _until(
             anonymous,
             "s",
             lambda p: incident["key"] in [i["key"] for i in p["activeIncidents"]],
         )
-        gql(
-            """mutation($id: ID!) { transitionIncident(input: {id: $id, to: RESOLVED}) {
-                 userErrors { message } } }""",
-            {"id": incident["id"]},
-        )
+        ok(gql, TRANSITION, id=incident["id"], to="RESOLVED")
         _until(
             anonymous,
             "s",

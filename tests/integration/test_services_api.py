@@ -9,15 +9,14 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from tests.integration.incidents_api import CREATE_SERVICE
+from tests.support.api import (
+    CREATE_SERVICE,
+    SERVICES,
+    SET_SERVICE_STATUS,
+    mutate,
+    set_service_status,
+)
 from tests.support.processes import GraphQLClient, ServiceProcess
-
-SET_STATUS = """mutation($input: SetServiceStatusInput!) {
-  setServiceStatus(input: $input) {
-    service { id name status updatedAt } userErrors { field code message }
-  }
-}"""
-SERVICES = "query { services { id name description status updatedAt } }"
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +30,8 @@ def db(mongo_uri: str, service: ServiceProcess) -> Iterator[Database[Any]]:
 
 
 def create(gql: GraphQLClient, name: str, description: str | None = None) -> Any:
-    return gql(CREATE_SERVICE, {"input": {"name": name, "description": description}})[
-        "createService"
-    ]
+    """The createService payload, userErrors and all."""
+    return mutate(gql, CREATE_SERVICE, name=name, description=description)
 
 
 def test_create_list_and_set_status(gql: GraphQLClient, tag: str, db: Database[Any]) -> None:
@@ -44,9 +42,8 @@ def test_create_list_and_set_status(gql: GraphQLClient, tag: str, db: Database[A
     assert [s["name"] for s in listed] == [f"{tag}-a", f"{tag}-b"]
     assert listed[1]["description"] == "Payments API"
 
-    changed = gql(SET_STATUS, {"input": {"id": b["id"], "status": "MAJOR_OUTAGE"}})
-    assert changed["setServiceStatus"]["userErrors"] == []
-    assert changed["setServiceStatus"]["service"]["status"] == "MAJOR_OUTAGE"
+    changed = set_service_status(gql, b["id"], "MAJOR_OUTAGE")
+    assert changed["status"] == "MAJOR_OUTAGE"
     events = list(db.service_events.find({"serviceId": b["id"]}).sort("at", 1))
     assert [(e["type"], e["status"]) for e in events] == [
         ("SERVICE_CREATED", "OPERATIONAL"),
@@ -54,7 +51,7 @@ def test_create_list_and_set_status(gql: GraphQLClient, tag: str, db: Database[A
     ]
     assert events[1]["data"] == {"previous": "OPERATIONAL"}
     # Setting the same status again is a no-op: no event.
-    gql(SET_STATUS, {"input": {"id": b["id"], "status": "MAJOR_OUTAGE"}})
+    mutate(gql, SET_SERVICE_STATUS, id=b["id"], status="MAJOR_OUTAGE")
     assert db.service_events.count_documents({"serviceId": b["id"]}) == 2
 
 
@@ -84,12 +81,14 @@ def test_set_status_refused(
     gql: GraphQLClient, db: Database[Any], service_id: str, code: str
 ) -> None:
     before = db.service_events.count_documents({})
-    payload = gql(SET_STATUS, {"input": {"id": service_id, "status": "PARTIAL_OUTAGE"}})
-    (error,) = payload["setServiceStatus"]["userErrors"]
+    payload = mutate(gql, SET_SERVICE_STATUS, id=service_id, status="PARTIAL_OUTAGE")
+    (error,) = payload["userErrors"]
     assert error["code"] == code and error["field"] == ["input", "id"]
     assert db.service_events.count_documents({}) == before
 
 
 def test_unknown_component_status_is_400(gql: GraphQLClient) -> None:
-    response = gql.post(SET_STATUS, {"input": {"id": "0123456789abcdef01234567", "status": "DOWN"}})
+    response = gql.post(
+        SET_SERVICE_STATUS, {"input": {"id": "0123456789abcdef01234567", "status": "DOWN"}}
+    )
     assert response.status_code == 400 and "data" not in response.json()

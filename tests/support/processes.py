@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 
 from incident_service.embedded import EmbeddedMongo, free_port
+from tests.support.polling import wait_for
 
 ADMIN_KEY = "test-admin-key-0123456789"
 SERVICE_BIN = str(Path(sys.executable).parent / "incident-service")
@@ -45,25 +45,26 @@ class ServiceProcess:
     def start(self, timeout: float = 60.0) -> ServiceProcess:
         env = {**os.environ, **self.env}
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             [SERVICE_BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited with {self.process.returncode}: {self.log()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"service not ready within {timeout}s: {self.log()}")
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"service exited with {process.returncode}: {self.log()}")
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+
+        try:
+            # Refused connections are expected until uvicorn listens.
+            wait_for(ready, timeout, interval=0.1, ignoring=(httpx.HTTPError,))
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(f"service not ready within {timeout}s: {self.log()}") from None
+        return self
 
     def log(self) -> str:
         if self.log_path and self.log_path.exists():

@@ -1,8 +1,8 @@
-"""Who may do what: every root field of the schema x every role, as the README says.
+"""Who may do what: every root field of the schema x every role, as docs/access-control.md says.
 
 The operations are enumerated from the schema itself, so a new query,
 mutation or subscription without a rule in EXPECTED fails this test (and
-the README table must list it too).
+the table of docs/access-control.md must list it too).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.support.websocket import WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
 
-#: The minimum role of every root field: the rule table of the README, as data.
+#: The minimum role of every root field: the rule table of docs/access-control.md, as data.
 EXPECTED: dict[str, str] = {
     # Public: the status page.
     "Query.statusPage": "ANONYMOUS",
@@ -52,7 +52,7 @@ EXPECTED: dict[str, str] = {
     "Query.apiKeys": "ADMIN",
 }
 
-README = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
+ACCESS_CONTROL = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
 
 
 def expected_outcome(operation: str, role: str) -> str:
@@ -71,13 +71,13 @@ def test_every_operation_has_a_rule() -> None:
     operations = schema_operations()
     missing = [op for op in operations if op not in EXPECTED]
     stale = [op for op in EXPECTED if op not in operations]
-    assert not missing, f"operations without an access rule (add to EXPECTED and README): {missing}"
+    assert not missing, f"operations without an access rule (add them to EXPECTED): {missing}"
     assert not stale, f"rules for operations that no longer exist: {stale}"
 
 
 def readme_rules() -> dict[str, str]:
-    """The `## Access control` role table of the README, as {operation: minimum role}."""
-    text = README.read_text()
+    """The role table of docs/access-control.md, as {operation: minimum role}."""
+    text = ACCESS_CONTROL.read_text()
     section = text.split("## Roles", 1)[1].split("\n## ", 1)[0]
     rules: dict[str, str] = {}
     row = re.compile(r"^\|\s*(Query|Mutation|Subscription)\s*\|\s*`(\w+)`\s*\|(.*)\|\s*$")

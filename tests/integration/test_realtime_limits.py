@@ -1,4 +1,4 @@
-"""Websocket protocol limits and the close codes the README documents."""
+"""Websocket protocol limits and the close codes docs/realtime.md documents."""
 
 from __future__ import annotations
 

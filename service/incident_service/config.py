@@ -102,6 +102,18 @@ class Settings(BaseSettings):
 
     # The built-in public status page at /status.
     status_page_title: str = Field("Service status", min_length=1, max_length=200)
+    # Resolved incidents and ended maintenance stay on the page this many days.
+    status_page_history_days: int = Field(14, ge=1, le=90)
+    # The page's public address, for links in feeds and the JSON API (empty: the
+    # address the request came to).
+    status_page_url: str = Field("", pattern=r"^(https?://[^\s]+)?$")
+
+    # Scheduled maintenance: the longest window.
+    maintenance_max_days: float = Field(7.0, gt=0, le=366)
+    # Timed work (maintenance start/end): how often each replica looks for due
+    # jobs, and how long a claimed job is its own before another may take it.
+    jobs_poll_interval: float = Field(1.0, gt=0, le=60)
+    jobs_lease_seconds: float = Field(30.0, ge=1, le=3600)
 
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)

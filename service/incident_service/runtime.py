@@ -9,17 +9,23 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from incident_service import clock
 from incident_service.access.authenticator import Authenticator
 from incident_service.access.oidc import OidcVerifier
 from incident_service.access.ratelimit import RateLimiter
 from incident_service.api.context import Resources
 from incident_service.config import Settings
+from incident_service.jobs.worker import Worker
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
 from incident_service.store.apikeys import ApiKeyStore
+from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.incidents import IncidentStore
+from incident_service.store.jobs import JobStore
+from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
+from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
 
@@ -49,17 +55,30 @@ class Runtime:
     connections: Connections = field(init=False)
     broker: Broker = field(init=False)
     change_stream: ChangeStream = field(init=False)
+    # Timed work: this replica's share of the jobs every replica polls for.
+    worker: Worker = field(init=False)
 
     def __post_init__(self) -> None:
         s, db = self.settings, self.database
-        incidents, status_pages, api_keys = IncidentStore(db), StatusPageStore(db), ApiKeyStore(db)
+        statuses, jobs = ComponentStatuses(db), JobStore(db)
+        maintenances = MaintenanceStore(db, statuses, jobs)
+        incidents, api_keys = IncidentStore(db, statuses), ApiKeyStore(db)
+        status_pages = StatusPageStore(db, maintenances, s.status_page_history_days)
+        self.worker = Worker(
+            jobs,
+            {MAINTENANCE_JOB: maintenances.advance},
+            now=clock.now,
+            poll_interval=s.jobs_poll_interval,
+            lease=s.jobs_lease_seconds,
+        )
         self.connections = Connections()
         self.broker = Broker(s.subscriber_queue_size, incidents, status_pages)
         self.change_stream = ChangeStream(db, self.broker)
         self.resources = Resources(
             settings=s,
             incidents=incidents,
-            services=ServiceStore(db),
+            services=ServiceStore(db, statuses),
+            maintenances=maintenances,
             api_keys=api_keys,
             status_pages=status_pages,
             sla_targets=s.sla.targets(),
@@ -101,8 +120,10 @@ class Runtime:
         await self.resources.api_keys.ensure_indexes()
         await self.broker.start()
         await self.change_stream.start()
+        await self.worker.start()
 
     async def stop(self) -> None:
+        await self.worker.stop()
         await self.change_stream.stop()
         await self.broker.stop()
         await self.database.close()

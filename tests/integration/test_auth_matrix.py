@@ -26,11 +26,14 @@ ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
 EXPECTED: dict[str, str] = {
     # Public: the status page.
     "Query.statusPage": "ANONYMOUS",
+    "Query.publicIncident": "ANONYMOUS",
     "Subscription.statusPage": "ANONYMOUS",
     # Reading internal data.
     "Query.incident": "VIEWER",
     "Query.incidents": "VIEWER",
     "Query.services": "VIEWER",
+    "Query.maintenance": "VIEWER",
+    "Query.maintenances": "VIEWER",
     "Query.me": "VIEWER",
     "Subscription.incidentEvents": "VIEWER",
     "Subscription.incidentChanged": "VIEWER",
@@ -45,8 +48,13 @@ EXPECTED: dict[str, str] = {
     "Mutation.setRootCause": "RESPONDER",
     "Mutation.linkIncidents": "RESPONDER",
     "Mutation.setServiceStatus": "RESPONDER",
+    "Mutation.scheduleMaintenance": "RESPONDER",
+    "Mutation.updateMaintenance": "RESPONDER",
+    "Mutation.cancelMaintenance": "RESPONDER",
+    "Mutation.completeMaintenance": "RESPONDER",
     # Administration.
     "Mutation.createService": "ADMIN",
+    "Mutation.updateService": "ADMIN",
     "Mutation.createApiKey": "ADMIN",
     "Mutation.revokeApiKey": "ADMIN",
     "Query.apiKeys": "ADMIN",

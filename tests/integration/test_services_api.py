@@ -44,15 +44,21 @@ def test_create_list_and_set_status(gql: GraphQLClient, tag: str, db: Database[A
 
     changed = set_service_status(gql, b["id"], "MAJOR_OUTAGE")
     assert changed["status"] == "MAJOR_OUTAGE"
-    events = list(db.service_events.find({"serviceId": b["id"]}).sort("at", 1))
+    events = list(db.service_events.find({"serviceId": b["id"]}).sort([("at", 1), ("_id", 1)]))
+    # The manual override is recorded, and so is the effective status it moved.
     assert [(e["type"], e["status"]) for e in events] == [
         ("SERVICE_CREATED", "OPERATIONAL"),
+        ("SERVICE_MANUAL_STATUS_SET", "MAJOR_OUTAGE"),
         ("SERVICE_STATUS_CHANGED", "MAJOR_OUTAGE"),
     ]
-    assert events[1]["data"] == {"previous": "OPERATIONAL"}
+    assert events[1]["data"] == {
+        "manualStatus": "MAJOR_OUTAGE",
+        "previousManualStatus": "OPERATIONAL",
+    }
+    assert events[2]["data"] == {"previous": "OPERATIONAL"} and events[2]["reason"] == "manual"
     # Setting the same status again is a no-op: no event.
     mutate(gql, SET_SERVICE_STATUS, id=b["id"], status="MAJOR_OUTAGE")
-    assert db.service_events.count_documents({"serviceId": b["id"]}) == 2
+    assert db.service_events.count_documents({"serviceId": b["id"]}) == 3
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "realtime": {"domain", "store", "observability"},
     "api": {"domain", "store", "access", "realtime", "observability"},
     "http": {"observability"},
-    "web": set(),
+    "jobs": {"domain", "store", "observability"},
+    "web": {"domain", "store", "realtime", "observability"},
 }
 #: Root modules any folder but `domain` may use: the clock and the settings.
 LEAVES = {"clock", "config"}

@@ -37,6 +37,11 @@ ComponentStatus = enums.ComponentStatus
 strawberry.enum(ComponentStatus, description="Status of a service as shown on the status page.")
 LinkKind = enums.LinkKind
 strawberry.enum(LinkKind, description="How two incidents are related.")
+MaintenanceStatus = enums.MaintenanceStatus
+strawberry.enum(
+    MaintenanceStatus,
+    description="SCHEDULED -> IN_PROGRESS -> COMPLETED at its times; CANCELLED before it starts.",
+)
 strawberry.enum(IncidentOrder, description="Order of the incident list.")
 
 D = TypeVar("D")

@@ -26,6 +26,7 @@ from incident_service.realtime.broker import Broker
 from incident_service.realtime.connections import Connections
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.incidents import IncidentStore
+from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
 
@@ -37,6 +38,7 @@ class Resources:
     settings: Settings
     incidents: IncidentStore
     services: ServiceStore
+    maintenances: MaintenanceStore
     api_keys: ApiKeyStore
     status_pages: StatusPageStore
     sla_targets: dict[Priority, SlaTarget]
@@ -77,6 +79,10 @@ class Context:
     @property
     def services(self) -> ServiceStore:
         return self.resources.services
+
+    @property
+    def maintenances(self) -> MaintenanceStore:
+        return self.resources.maintenances
 
     @property
     def api_keys(self) -> ApiKeyStore:

@@ -8,6 +8,7 @@ from incident_service.api.access.resolvers import AccessMutations, AccessQueries
 from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.api.status_page.queries import StatusPageQueries
 from incident_service.api.subscriptions.resolvers import RealtimeSubscriptions
@@ -17,8 +18,13 @@ from incident_service.api.subscriptions.shared_execution import (
 )
 from incident_service.config import Settings
 
-Query = merge_types("Query", (IncidentQueries, ServiceQueries, AccessQueries, StatusPageQueries))
-Mutation = merge_types("Mutation", (IncidentMutations, ServiceMutations, AccessMutations))
+Query = merge_types(
+    "Query",
+    (IncidentQueries, ServiceQueries, MaintenanceQueries, AccessQueries, StatusPageQueries),
+)
+Mutation = merge_types(
+    "Mutation", (IncidentMutations, ServiceMutations, MaintenanceMutations, AccessMutations)
+)
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from incident_service.domain import lifecycle, validation
+from incident_service.domain import impacts, lifecycle, validation
 from incident_service.domain.enums import (
     Impact,
     IncidentCategory,
@@ -26,6 +26,7 @@ from incident_service.domain.enums import (
     Visibility,
 )
 from incident_service.domain.errors import DomainError
+from incident_service.domain.impacts import ComponentImpact, ImpactSpec
 from incident_service.domain.priority import priority_of
 
 
@@ -75,6 +76,7 @@ class Incident:
     labels: tuple[str, ...] = ()
     roles: tuple[RoleAssignment, ...] = ()
     links: tuple[IncidentLink, ...] = ()
+    component_impacts: tuple[ComponentImpact, ...] = ()
     root_cause: str | None = None
     resolution: str | None = None
     impact_started_at: datetime | None = None
@@ -165,12 +167,14 @@ class Declaration:
     impact_started_at: datetime | None = None
     detected_at: datetime | None = None
     idempotency_key: str | None = None
+    component_impacts: Sequence[ImpactSpec] = ()
 
 
 def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
     title = validation.title(cmd.title)
     description = validation.text(cmd.description, "description")
     labels = validation.labels(list(cmd.labels))
+    specs = impacts.check(cmd.component_impacts)
     _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
     incident = Incident(
         id=id,
@@ -182,8 +186,9 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         impact=cmd.impact,
         urgency=cmd.urgency,
         visibility=cmd.visibility,
-        service_ids=tuple(dict.fromkeys(cmd.service_ids)),
+        service_ids=_affected(cmd.service_ids, specs),
         labels=tuple(labels),
+        component_impacts=impacts.start(specs, now),
         declared_at=now,
         updated_at=now,
         declared_by=actor,
@@ -199,7 +204,22 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         status=incident.status.value,
         priority=incident.priority.value,
     )
+    if specs:
+        _record_impacts(rec, specs)
     return rec.commit(incident)
+
+
+def _affected(service_ids: Sequence[str], specs: Sequence[ImpactSpec]) -> tuple[str, ...]:
+    """Affected services: the ones named, then every impacted one (an impact affects it)."""
+    return tuple(dict.fromkeys([*service_ids, *(s.service_id for s in specs)]))
+
+
+def _record_impacts(rec: _Recorder, specs: Sequence[ImpactSpec]) -> None:
+    rec.add(
+        "IMPACTS_CHANGED",
+        impacts.describe(specs),
+        impacts=[{"serviceId": s.service_id, "status": s.status.value} for s in specs],
+    )
 
 
 @dataclass(frozen=True)
@@ -214,6 +234,8 @@ class Update:
     service_ids: Sequence[str] | None = None
     labels: Sequence[str] | None = None
     impact_started_at: datetime | None = None
+    #: The open impacts wanted from now on; None leaves them, [] ends them all.
+    component_impacts: Sequence[ImpactSpec] | None = None
 
 
 def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Change:
@@ -236,16 +258,35 @@ def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Cha
     if cmd.impact_started_at is not None:
         _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
         changes["impact_started_at"] = cmd.impact_started_at
+    specs: list[ImpactSpec] | None = None
+    if cmd.component_impacts is not None:
+        specs = impacts.check(cmd.component_impacts)
+        if not incident.is_open and specs:
+            raise DomainError(
+                UserErrorCode.VALIDATION,
+                f"{incident.key} is {incident.status.value}: reopen it to impact components",
+                ("input", "componentImpacts"),
+            )
+        changes["service_ids"] = _affected(changes.get("service_ids", incident.service_ids), specs)
     diff = {k: v for k, v in changes.items() if getattr(incident, k) != v}
-    if not diff:
-        return Change(incident, ())
-    new = replace(incident, **diff)
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
-    rec.add(
-        "UPDATED",
-        "Updated " + ", ".join(field_name(k) for k in diff),
-        fields={field_name(k): _plain(v) for k, v in diff.items()},
+    new_impacts = (
+        impacts.replace_active(incident.component_impacts, specs, now)
+        if specs is not None
+        else incident.component_impacts
     )
+    impacts_moved = bool(impacts.changed_services(incident.component_impacts, new_impacts))
+    if not diff and not impacts_moved:
+        return Change(incident, ())
+    new = replace(incident, **diff, component_impacts=new_impacts)
+    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    if diff:
+        rec.add(
+            "UPDATED",
+            "Updated " + ", ".join(field_name(k) for k in diff),
+            fields={field_name(k): _plain(v) for k, v in diff.items()},
+        )
+    if impacts_moved and specs is not None:
+        _record_impacts(rec, specs)
     if new.priority != incident.priority:
         rec.add(
             "PRIORITY_CHANGED",
@@ -263,7 +304,13 @@ def transition(
     actor: str,
     note: str | None = None,
     resolution: str | None = None,
+    public_update: str | None = None,
 ) -> Change:
+    """Move to `to`. Resolving ends the component impacts; reopening resumes them.
+
+    A `public_update` is posted as a PUBLIC update with the new public status
+    (and publishes the incident), in the same change.
+    """
     source = incident.status
     if not lifecycle.can_transition(source, to):
         allowed = ", ".join(sorted(s.value for s in lifecycle.TRANSITIONS[source])) or "none"
@@ -274,6 +321,7 @@ def transition(
         )
     note = validation.text(note, "note")
     resolution = validation.text(resolution, "resolution")
+    public_text = validation.text(public_update, "publicUpdate")
     if resolution is not None and to is not IncidentStatus.RESOLVED:
         raise DomainError(
             UserErrorCode.VALIDATION,
@@ -292,7 +340,26 @@ def transition(
     )
     if resolution is not None:
         rec.add("RESOLUTION_SET", resolution)
+    new = _impacts_follow_status(incident, new, rec, now)
+    if public_text is not None:
+        new = _publish_update(new, rec, public_text, Visibility.PUBLIC)
     return rec.commit(new)
+
+
+def _impacts_follow_status(
+    before: Incident, after: Incident, rec: _Recorder, now: datetime
+) -> Incident:
+    if before.is_open and not after.is_open:
+        ended = impacts.end_all(after.component_impacts, now)
+        if ended != after.component_impacts:
+            rec.add("IMPACTS_ENDED", "Component impacts ended: the incident is resolved")
+            return replace(after, component_impacts=ended)
+    elif not before.is_open and after.is_open and before.resolved_at is not None:
+        resumed = impacts.resume(after.component_impacts, before.resolved_at, now)
+        if resumed != after.component_impacts:
+            rec.add("IMPACTS_RESUMED", "Component impacts resumed: the incident is reopened")
+            return replace(after, component_impacts=resumed)
+    return after
 
 
 _ORDER = list(IncidentStatus)
@@ -335,14 +402,20 @@ def post_update(
 ) -> Change:
     """A status update. A PUBLIC one also publishes the incident on the status page."""
     _require_not_closed(incident)
-    text = validation.text(body, "body", required=True)
+    text = validation.required_text(body, "body")
     rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    return rec.commit(_publish_update(incident, rec, text, visibility))
+
+
+def _publish_update(
+    incident: Incident, rec: _Recorder, text: str, visibility: Visibility
+) -> Incident:
     new = incident
     if visibility is Visibility.PUBLIC and incident.visibility is not Visibility.PUBLIC:
         new = replace(incident, visibility=Visibility.PUBLIC)
         rec.add("PUBLISHED", "Incident published on the status page")
     rec.add("UPDATE_POSTED", text, visibility, publicStatus=incident.public_status.value)
-    return rec.commit(new)
+    return new
 
 
 SINGLE_HOLDER_ROLES = frozenset(

@@ -2,34 +2,58 @@
 
 Everything here is a copy of the few fields the public may see. Nothing
 internal (notes, roles, root cause, labels, internal updates, internal-only
-incidents) is carried into these types, so nothing internal can leak through
-them, whoever selects what.
+incidents, internal services, unpublished maintenance) is carried into these
+types, so nothing internal can leak through them, whoever selects what. The
+GraphQL page, the built-in page, the Statuspage-compatible JSON API and the
+feeds are all rendered from these types.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from incident_service.domain.enums import ComponentStatus, PublicStatus, Visibility
+from incident_service.domain.enums import (
+    ComponentStatus,
+    MaintenanceStatus,
+    PublicStatus,
+    Visibility,
+)
 from incident_service.domain.incident import Event, Incident
-from incident_service.domain.service import Service, overall_status
+from incident_service.domain.maintenance import Maintenance
+from incident_service.domain.service import SEVERITY, Service, overall_status
+from incident_service.domain.uptime import UptimeDay, daily, percent
 
 #: Public updates shown per incident, newest first; older ones stay in the timeline.
 MAX_UPDATES = 50
+DEFAULT_HISTORY_DAYS = 14
 
 
 @dataclass(frozen=True)
 class PublicComponent:
+    id: str
     name: str
     description: str | None
     status: ComponentStatus
     updated_at: datetime
+    group: str | None = None
+    created_at: datetime | None = None
+    #: Effective status changes over the uptime window, led by the status at its
+    #: start (domain/uptime.py reads it); empty when not loaded.
+    history: tuple[tuple[datetime, ComponentStatus], ...] = ()
+
+    def uptime(self, days: int, now: datetime) -> list[UptimeDay]:
+        return daily(self.created_at or now, self.history, days, now)
+
+    def uptime_percent(self, days: int, now: datetime) -> float:
+        return percent(self.created_at or now, self.history, days, now)
 
 
 @dataclass(frozen=True)
 class PublicUpdate:
+    #: Stable: `<key>-<seq>`.
+    id: str
     body: str
     public_status: PublicStatus
     at: datetime
@@ -45,6 +69,28 @@ class PublicIncident:
     declared_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+    #: The worst status it put a public component in (None: no public component impact).
+    worst_impact: ComponentStatus | None = None
+
+
+@dataclass(frozen=True)
+class PublicMaintenanceUpdate:
+    body: str
+    status: MaintenanceStatus
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PublicMaintenance:
+    id: str
+    title: str
+    description: str | None
+    status: MaintenanceStatus
+    starts_at: datetime
+    ends_at: datetime
+    components: tuple[PublicComponent, ...]
+    updates: tuple[PublicMaintenanceUpdate, ...]
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -53,13 +99,23 @@ class StatusPage:
     updated_at: datetime
     components: tuple[PublicComponent, ...]
     active_incidents: tuple[PublicIncident, ...]
+    #: Published incidents resolved within the history window, newest first.
+    recent_incidents: tuple[PublicIncident, ...] = ()
+    #: Published windows SCHEDULED or IN_PROGRESS, soonest first.
+    maintenances: tuple[PublicMaintenance, ...] = ()
+    #: Published windows that ended (COMPLETED or CANCELLED) within the history window.
+    past_maintenances: tuple[PublicMaintenance, ...] = ()
 
 
-def public_component(s: Service) -> PublicComponent:
-    return PublicComponent(s.name, s.description, s.status, s.updated_at)
+def public_component(
+    s: Service, history: Sequence[tuple[datetime, ComponentStatus]] = ()
+) -> PublicComponent:
+    return PublicComponent(
+        s.id, s.name, s.description, s.status, s.updated_at, s.group, s.created_at, tuple(history)
+    )
 
 
-def public_update(e: Event, fallback: PublicStatus) -> PublicUpdate | None:
+def public_update(e: Event, key: str, fallback: PublicStatus) -> PublicUpdate | None:
     """A PUBLIC UPDATE_POSTED event as the public sees it; anything else is None."""
     if e.type != "UPDATE_POSTED" or e.visibility is not Visibility.PUBLIC:
         return None
@@ -67,14 +123,23 @@ def public_update(e: Event, fallback: PublicStatus) -> PublicUpdate | None:
     status = (
         PublicStatus(raw) if isinstance(raw, str) and raw in PublicStatus.__members__ else fallback
     )
-    return PublicUpdate(e.message or "", status, e.at)
+    return PublicUpdate(f"{key}-{e.seq}", e.message or "", status, e.at)
+
+
+def _worst(statuses: Iterable[ComponentStatus]) -> ComponentStatus | None:
+    return max(statuses, key=SEVERITY.index, default=None)
 
 
 def public_incident(
     incident: Incident, components: dict[str, PublicComponent], events: Iterable[Event]
 ) -> PublicIncident:
+    """`components` holds the public components only: others are not named at all."""
     updates = sorted(
-        (u for e in events if (u := public_update(e, incident.public_status)) is not None),
+        (
+            u
+            for e in events
+            if (u := public_update(e, incident.key, incident.public_status)) is not None
+        ),
         key=lambda u: u.at,
         reverse=True,
     )[:MAX_UPDATES]
@@ -96,6 +161,30 @@ def public_incident(
         declared_at=incident.declared_at,
         updated_at=max(m for m in moments if m is not None),
         resolved_at=incident.resolved_at,
+        worst_impact=_worst(
+            i.status for i in incident.component_impacts if i.service_id in components
+        ),
+    )
+
+
+def is_published(incident: Incident) -> bool:
+    return incident.visibility is Visibility.PUBLIC
+
+
+def public_maintenance(m: Maintenance, components: dict[str, PublicComponent]) -> PublicMaintenance:
+    return PublicMaintenance(
+        id=m.id,
+        title=m.title,
+        description=m.description,
+        status=m.status,
+        starts_at=m.starts_at,
+        ends_at=m.ends_at,
+        components=tuple(components[i] for i in m.service_ids if i in components),
+        updates=tuple(
+            PublicMaintenanceUpdate(u.body, u.status, u.at)
+            for u in sorted(m.updates, key=lambda u: u.at, reverse=True)
+        ),
+        updated_at=m.updated_at,
     )
 
 
@@ -105,27 +194,59 @@ def build(
     events: Iterable[Event],
     *,
     now: datetime,
+    maintenances: Sequence[Maintenance] = (),
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    uptime_history: Mapping[str, Sequence[tuple[datetime, ComponentStatus]]] | None = None,
 ) -> StatusPage:
-    """The page from services, candidate incidents and their events.
+    """The page from services, candidate incidents, their events and maintenance windows.
 
-    Incidents that are not PUBLIC or no longer open are dropped here again,
-    whatever the caller passed, so the rule lives in one place.
+    Internal services, unpublished incidents and unpublished windows are
+    dropped here again, whatever the caller passed, so the rule lives in one
+    place. Components are ordered by group (ungrouped first), then by name.
     """
     by_incident: dict[str, list[Event]] = {}
     for e in events:
         by_incident.setdefault(e.incident_id, []).append(e)
-    components = {s.id: public_component(s) for s in services}
-    active = [
-        public_incident(i, components, by_incident.get(i.id, ()))
+    histories = uptime_history or {}
+    components = {s.id: public_component(s, histories.get(s.id, ())) for s in services if s.public}
+    shown = [
+        (i, public_incident(i, components, by_incident.get(i.id, ())))
         for i in incidents
-        if i.visibility is Visibility.PUBLIC and i.is_open
+        if is_published(i)
     ]
-    active.sort(key=lambda p: p.declared_at, reverse=True)
-    ordered = tuple(sorted(components.values(), key=lambda c: c.name.lower()))
-    moments = [c.updated_at for c in ordered] + [p.updated_at for p in active]
+    active_incidents = sorted(
+        (p for i, p in shown if i.is_open), key=lambda p: p.declared_at, reverse=True
+    )
+    since = now - timedelta(days=history_days)
+    recent = sorted(
+        (p for i, p in shown if not i.is_open and p.resolved_at and p.resolved_at >= since),
+        key=lambda p: p.resolved_at or p.declared_at,
+        reverse=True,
+    )
+    published = [m for m in maintenances if m.published]
+    upcoming = sorted(
+        (public_maintenance(m, components) for m in published if m.active),
+        key=lambda m: m.starts_at,
+    )
+    past = sorted(
+        (
+            public_maintenance(m, components)
+            for m in published
+            if not m.active and (m.ended_at or m.ends_at) >= since
+        ),
+        key=lambda m: m.ends_at,
+        reverse=True,
+    )
+    ordered = tuple(sorted(components.values(), key=lambda c: (c.group or "", c.name.lower())))
+    moments = [c.updated_at for c in ordered]
+    moments += [p.updated_at for p in (*active_incidents, *recent)]
+    moments += [m.updated_at for m in (*upcoming, *past)]
     return StatusPage(
         overall_status=overall_status(c.status for c in ordered),
         updated_at=max(moments, default=now),
         components=ordered,
-        active_incidents=tuple(active),
+        active_incidents=tuple(active_incidents),
+        recent_incidents=tuple(recent),
+        maintenances=tuple(upcoming),
+        past_maintenances=tuple(past),
     )

@@ -34,6 +34,12 @@ def text(value: str | None, field: str, *, required: bool = False) -> str | None
     return value.strip()
 
 
+def required_text(value: str, field: str) -> str:
+    """Like `text`, for a field that must say something."""
+    cleaned = text(value, field, required=True)
+    return cleaned if cleaned is not None else ""
+
+
 def name(value: str, field: str) -> str:
     cleaned = value.strip()
     if not cleaned:

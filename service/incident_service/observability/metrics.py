@@ -128,6 +128,13 @@ CHANGE_STREAM_RESTARTS = Counter(
     "Times the change stream was reopened (from its resume token) after an error.",
 )
 
+# --- Timed work ------------------------------------------------------------
+JOBS_RUN = Counter(
+    f"{NAMESPACE}_jobs_run_total",
+    "Timed jobs run by this replica, by kind and outcome (ok, failed, lease_lost).",
+    ["kind", "outcome"],
+)
+
 # --- Lifecycle -------------------------------------------------------------
 DRAINING = Gauge(
     f"{NAMESPACE}_draining",

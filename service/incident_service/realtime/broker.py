@@ -68,7 +68,8 @@ class Broker:
         self.incident_states.touch(event.incident_id, event.seq)
         self.status_page.touch()
 
-    def publish_service_event(self, doc: dict[str, Any]) -> None:
+    def publish_page_event(self, doc: dict[str, Any]) -> None:
+        """A component or maintenance change: the status page may look different."""
         self.status_page.touch()
 
     def resynced(self) -> None:

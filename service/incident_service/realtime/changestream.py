@@ -23,7 +23,7 @@ from incident_service.store.database import Database
 
 log = logging.getLogger(__name__)
 
-COLLECTIONS = ("incident_events", "service_events")
+COLLECTIONS = ("incident_events", "service_events", "maintenance_events")
 PIPELINE = [{"$match": {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}}}]
 #: Server errors that mean the token can never be resumed from.
 _LOST_HISTORY = {136, 280, 286}
@@ -98,7 +98,9 @@ class ChangeStream:
         if doc is None:
             return
         metrics.observe_change(change)
-        if change["ns"]["coll"] == "incident_events":
+        collection = change["ns"]["coll"]
+        if collection == "incident_events":
             self._broker.publish_incident_event(codec.event_from_doc(doc))
         else:
-            self._broker.publish_service_event(doc)
+            # Components and maintenance windows: only the status page shows them.
+            self._broker.publish_page_event(doc)

@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from incident_service.domain.incident import Incident
@@ -89,11 +90,7 @@ class IncidentStates:
 
 def _same(a: StatusPage | None, b: StatusPage) -> bool:
     # updatedAt alone may move with nothing else changed (empty page); ignore it.
-    return a is not None and (a.overall_status, a.components, a.active_incidents) == (
-        b.overall_status,
-        b.components,
-        b.active_incidents,
-    )
+    return a is not None and replace(a, updated_at=b.updated_at) == b
 
 
 class StatusPageFeed:
@@ -123,18 +120,21 @@ class StatusPageFeed:
             return
         self._dirty.set()
 
-    async def refresh(self, *, only_if_stale: bool = False) -> None:
+    async def refresh(self, *, only_if_stale: bool = False) -> StatusPage:
+        """Rebuild the page (publishing it if it changed); returns the latest page."""
         async with self._lock:
             if only_if_stale and self.latest is not None and not self._stale:
                 # Built while we waited for the lock (many watchers arriving at once).
-                return
+                return self.latest
             page = await self._load()
             self._stale = False
-            if not _same(self.latest, page):
-                self.latest = page
-                self.version += 1
-                self._published.set()
-                self._published.clear()
+            if _same(self.latest, page) and self.latest is not None:
+                return self.latest
+            self.latest = page
+            self.version += 1
+            self._published.set()
+            self._published.clear()
+            return page
 
     async def run(self) -> None:
         backoff = Backoff()
@@ -148,6 +148,16 @@ class StatusPageFeed:
                 log.warning("status page build failed; retrying", exc_info=True)
                 self._dirty.set()
                 await backoff.wait()
+
+    async def current(self) -> StatusPage:
+        """The latest page, rebuilt first if a change arrived while nobody watched.
+
+        For readers that poll (the JSON API, feeds, the incident pages): a
+        burst of requests costs one build, not one each.
+        """
+        if self.latest is None or self._stale:
+            return await self.refresh(only_if_stale=True)
+        return self.latest
 
     async def watch(self) -> AsyncIterator[StatusPage]:
         """The current page at once, then every new one."""

@@ -14,6 +14,7 @@ from incident_service.domain.enums import (
     Urgency,
     Visibility,
 )
+from incident_service.domain.impacts import ComponentImpact, active
 from incident_service.domain.incident import (
     Event,
     Incident,
@@ -63,6 +64,17 @@ def incident_to_doc(i: Incident) -> Doc:
             {"kind": x.kind.value, "incidentId": x.incident_id, "linkedAt": x.linked_at}
             for x in i.links
         ],
+        "componentImpacts": [
+            {
+                "serviceId": c.service_id,
+                "status": c.status.value,
+                "startedAt": c.started_at,
+                "endedAt": c.ended_at,
+            }
+            for c in i.component_impacts
+        ],
+        # Indexed: the open incidents holding a component, for its derived status.
+        "activeImpactServiceIds": sorted(active(i.component_impacts)),
         "rootCause": i.root_cause,
         "resolution": i.resolution,
         "declaredBy": i.declared_by,
@@ -97,6 +109,12 @@ def incident_from_doc(d: Doc) -> Incident:
         links=tuple(
             IncidentLink(LinkKind(x["kind"]), x["incidentId"], x["linkedAt"])
             for x in d.get("links", ())
+        ),
+        component_impacts=tuple(
+            ComponentImpact(
+                c["serviceId"], ComponentStatus(c["status"]), c["startedAt"], c.get("endedAt")
+            )
+            for c in d.get("componentImpacts", ())
         ),
         root_cause=d.get("rootCause"),
         resolution=d.get("resolution"),
@@ -140,6 +158,10 @@ def service_to_doc(s: Service) -> Doc:
         "name": s.name,
         "description": s.description,
         "status": s.status.value,
+        "manualStatus": s.manual_status.value,
+        "statusReason": s.status_reason,
+        "public": s.public,
+        "group": s.group,
         "createdAt": s.created_at,
         "updatedAt": s.updated_at,
         "version": s.version,
@@ -147,12 +169,22 @@ def service_to_doc(s: Service) -> Doc:
 
 
 def service_from_doc(d: Doc) -> Service:
+    status = ComponentStatus(d["status"])
     return Service(
         id=d["_id"],
         name=d["name"],
         description=d.get("description"),
-        status=ComponentStatus(d["status"]),
+        status=status,
+        # Services stored before derived status had only a manual status.
+        manual_status=ComponentStatus(d.get("manualStatus", status)),
+        status_reason=d.get("statusReason", None if "manualStatus" in d else _legacy(status)),
+        public=d.get("public", True),
+        group=d.get("group"),
         created_at=d["createdAt"],
         updated_at=d["updatedAt"],
         version=d.get("version", 1),
     )
+
+
+def _legacy(status: ComponentStatus) -> str | None:
+    return None if status is ComponentStatus.OPERATIONAL else "manual"

@@ -48,6 +48,13 @@ INDEXES: dict[str, list[IndexModel]] = {
             )
         ),
         IndexModel([("visibility", ASCENDING), ("status", ASCENDING)], name="public_active"),
+        # Published incidents resolved lately: the status page's history.
+        IndexModel([("visibility", ASCENDING), ("resolvedAt", DESCENDING)], name="public_recent"),
+        # The open incidents holding a component: its derived status.
+        IndexModel(
+            [("activeImpactServiceIds", ASCENDING), ("number", ASCENDING)],
+            name="active_impacts",
+        ),
     ],
     "incident_events": [
         IndexModel([("incidentId", ASCENDING), ("seq", ASCENDING)], unique=True, name="timeline"),
@@ -57,6 +64,24 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "service_events": [
         IndexModel([("serviceId", ASCENDING), ("at", ASCENDING)], name="service_history"),
+    ],
+    "maintenances": [
+        IndexModel([("startsAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        # In-progress windows on a component: its derived status.
+        IndexModel([("serviceIds", ASCENDING), ("status", ASCENDING)], name="service_status"),
+        # The status page: published windows by status, and the recently ended ones.
+        IndexModel(
+            [("published", ASCENDING), ("status", ASCENDING), ("endsAt", DESCENDING)],
+            name="public_by_status",
+        ),
+        IndexModel([("status", ASCENDING), ("startsAt", DESCENDING)], name="status_newest"),
+    ],
+    "maintenance_events": [
+        IndexModel([("maintenanceId", ASCENDING), ("at", ASCENDING)], name="history"),
+    ],
+    "jobs": [
+        # The workers' claim: due pending jobs, oldest first.
+        IndexModel([("status", ASCENDING), ("dueAt", ASCENDING)], name="due"),
     ],
 }
 
@@ -110,6 +135,18 @@ class Database:
     @property
     def service_events(self) -> AsyncCollection[Doc]:
         return self.db["service_events"]
+
+    @property
+    def maintenances(self) -> AsyncCollection[Doc]:
+        return self.db["maintenances"]
+
+    @property
+    def maintenance_events(self) -> AsyncCollection[Doc]:
+        return self.db["maintenance_events"]
+
+    @property
+    def jobs(self) -> AsyncCollection[Doc]:
+        return self.db["jobs"]
 
     @property
     def counters(self) -> AsyncCollection[Doc]:

@@ -13,10 +13,12 @@ from pymongo.errors import DuplicateKeyError
 
 from incident_service.domain.enums import Visibility
 from incident_service.domain.errors import DomainError, conflict, not_found
+from incident_service.domain.impacts import ComponentImpact, changed_services
 from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
 from incident_service.domain.query import IncidentOrder, IncidentQuery
 from incident_service.store import codec
 from incident_service.store.codec import Doc
+from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
@@ -75,8 +77,9 @@ class _Stale(Exception):
 
 
 class IncidentStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, statuses: ComponentStatuses) -> None:
         self._db = database
+        self._statuses = statuses
         self._incidents = database.incidents
         self._events = database.incident_events
 
@@ -153,6 +156,7 @@ class IncidentStore:
                 codec.incident_to_doc(change.incident), session=session
             )
             await self._insert_events(change.events, session)
+            await self._follow_components((), change, session)
             created.append(change)
 
         try:
@@ -186,7 +190,7 @@ class IncidentStore:
             if not change.events:
                 return change
             try:
-                await self._save(change, incident.version)
+                await self._save(change, incident)
             except _Stale:
                 if expected_version is not None:
                     fresh = await self.get(incident_id)
@@ -195,8 +199,9 @@ class IncidentStore:
             return change
         raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
 
-    async def _save(self, change: Change, previous_version: int) -> None:
+    async def _save(self, change: Change, previous: Incident) -> None:
         doc = codec.incident_to_doc(change.incident)
+        previous_version = previous.version
 
         async def txn(session: AsyncClientSession) -> None:
             result = await self._incidents.replace_one(
@@ -205,12 +210,22 @@ class IncidentStore:
             if result.matched_count == 0:
                 raise _Stale
             await self._insert_events(change.events, session)
+            await self._follow_components(previous.component_impacts, change, session)
 
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:
             # Same (incidentId, seq) written by a concurrent writer.
             raise _Stale from None
+
+    async def _follow_components(
+        self, before: tuple[ComponentImpact, ...], change: Change, session: AsyncClientSession
+    ) -> None:
+        """Components whose open impact moved get their derived status in this transaction."""
+        moved = changed_services(before, change.incident.component_impacts)
+        if moved and change.events:
+            first = change.events[0]
+            await self._statuses.refresh(moved, session=session, now=first.at, actor=first.actor)
 
     async def _insert_events(self, events: tuple[Event, ...], session: AsyncClientSession) -> None:
         if events:

@@ -1,31 +1,46 @@
-"""Services (status-page components); every status change is also an event."""
+"""Services (status-page components); every change is also a `service_events` document."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from incident_service.domain import service as domain
+from incident_service.domain import validation
 from incident_service.domain.enums import ComponentStatus
-from incident_service.domain.errors import not_found, validation
+from incident_service.domain.errors import not_found
+from incident_service.domain.errors import validation as invalid
 from incident_service.store import codec
-from incident_service.store.codec import Doc
+from incident_service.store.components import ComponentStatuses, status_event
 from incident_service.store.database import Database
 
 
+@dataclass(frozen=True)
+class ServiceChanges:
+    """Fields to change; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    public: bool | None = None
+    group: str | None = None
+
+
 class ServiceStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, statuses: ComponentStatuses) -> None:
         self._db = database
+        self._statuses = statuses
 
     async def all(self) -> list[domain.Service]:
         docs = await self._db.services.find({}).sort("name", 1).to_list()
         return [codec.service_from_doc(d) for d in docs]
 
-    async def get_many(self, ids: list[str]) -> list[domain.Service]:
-        docs = await self._db.services.find({"_id": {"$in": ids}}).to_list()
+    async def get_many(self, ids: Sequence[str]) -> list[domain.Service]:
+        docs = await self._db.services.find({"_id": {"$in": list(ids)}}).to_list()
         return [codec.service_from_doc(d) for d in docs]
 
     async def get(self, service_id: str) -> domain.Service | None:
@@ -33,53 +48,117 @@ class ServiceStore:
         return codec.service_from_doc(doc) if doc else None
 
     async def create(
-        self, name: str, description: str | None, *, now: Any, actor: str
+        self,
+        name: str,
+        description: str | None,
+        *,
+        now: datetime,
+        actor: str,
+        public: bool = True,
+        group: str | None = None,
     ) -> domain.Service:
-        service = domain.create(str(ObjectId()), name, description, now)
+        service = domain.create(str(ObjectId()), name, description, now, public=public, group=group)
 
         async def txn(session: AsyncClientSession) -> None:
             await self._db.services.insert_one(codec.service_to_doc(service), session=session)
             await self._db.service_events.insert_one(
-                _event(service, "SERVICE_CREATED", actor), session=session
+                status_event(service, "SERVICE_CREATED", actor), session=session
             )
 
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:
-            raise validation("name", f"a service named {service.name!r} already exists") from None
+            raise invalid("name", f"a service named {service.name!r} already exists") from None
         return service
 
-    async def set_status(
-        self, service_id: str, status: ComponentStatus, *, now: Any, actor: str
+    async def update(
+        self, service_id: str, changes: ServiceChanges, *, now: datetime, actor: str
     ) -> domain.Service:
         current = await self.get(service_id)
         if current is None:
             raise not_found("service")
-        if current.status is status:
+        wanted = replace(
+            current,
+            name=validation.name(changes.name, "name")
+            if changes.name is not None
+            else current.name,
+            description=(
+                validation.text(changes.description, "description")
+                if changes.description is not None
+                else current.description
+            ),
+            public=changes.public if changes.public is not None else current.public,
+            group=domain.check_group(changes.group) if changes.group is not None else current.group,
+        )
+        if wanted == current:
             return current
-        updated = domain.set_status(current, status, now)
+        updated = replace(wanted, updated_at=now, version=current.version + 1)
 
         async def txn(session: AsyncClientSession) -> None:
-            await self._db.services.update_one(
-                {"_id": service_id},
-                {"$set": {"status": status.value, "updatedAt": now}, "$inc": {"version": 1}},
+            result = await self._db.services.update_one(
+                {"_id": service_id, "version": current.version},
+                {
+                    "$set": {
+                        "name": updated.name,
+                        "description": updated.description,
+                        "public": updated.public,
+                        "group": updated.group,
+                        "updatedAt": now,
+                        "version": updated.version,
+                    }
+                },
                 session=session,
             )
+            if result.matched_count == 0:
+                raise invalid("id", "the service changed meanwhile; retry")
+            # Visibility and grouping change what the public page shows.
             await self._db.service_events.insert_one(
-                _event(updated, "SERVICE_STATUS_CHANGED", actor, previous=current.status.value),
-                session=session,
+                status_event(updated, "SERVICE_UPDATED", actor), session=session
+            )
+
+        try:
+            await self._db.transaction(txn)
+        except DuplicateKeyError:
+            raise invalid("name", f"a service named {updated.name!r} already exists") from None
+        return updated
+
+    async def set_status(
+        self, service_id: str, status: ComponentStatus, *, now: datetime, actor: str
+    ) -> domain.Service:
+        """Set the manual override; the effective status follows (worst cause wins)."""
+        if await self.get(service_id) is None:
+            raise not_found("service")
+
+        async def txn(session: AsyncClientSession) -> None:
+            await self._statuses.refresh(
+                [service_id], session=session, now=now, actor=actor, manual={service_id: status}
             )
 
         await self._db.transaction(txn)
-        return updated
+        found = await self.get(service_id)
+        if found is None:  # deleted meanwhile: services are never deleted
+            raise not_found("service")
+        return found
 
+    async def history(
+        self, service_id: str, since: datetime
+    ) -> list[tuple[datetime, ComponentStatus]]:
+        """Effective status changes from `since` on, led by the status in force at `since`.
 
-def _event(service: domain.Service, type_: str, actor: str, **data: Any) -> Doc:
-    return {
-        "serviceId": service.id,
-        "type": type_,
-        "at": service.updated_at,
-        "actor": actor,
-        "status": service.status.value,
-        "data": data,
-    }
+        Two range reads on the (serviceId, at) index: their cost depends on
+        this component's changes in the window, not on how many incidents exist.
+        """
+        before = await (
+            self._db.service_events.find({"serviceId": service_id, "at": {"$lt": since}})
+            .sort("at", -1)
+            .limit(1)
+            .to_list()
+        )
+        after = await (
+            self._db.service_events.find({"serviceId": service_id, "at": {"$gte": since}})
+            .sort("at", 1)
+            .to_list()
+        )
+        points = [(since, ComponentStatus(d["status"])) for d in before]
+        points += [(d["at"], ComponentStatus(d["status"])) for d in after]
+        return points

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from incident_service.api.common import (
+    ComponentStatus,
     Impact,
     IncidentCategory,
     IncidentRole,
@@ -18,6 +19,7 @@ from incident_service.api.common import (
 )
 from incident_service.domain import enums, validation
 from incident_service.domain.errors import validation as invalid
+from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.incident import Declaration, Update
 from incident_service.domain.query import IncidentQuery
 
@@ -64,6 +66,23 @@ class IncidentFilter:
         )
 
 
+@strawberry.input(description="What an incident does to one component (service).")
+class ComponentImpactInput:
+    service_id: strawberry.ID = strawberry.field(
+        description="The component; internal ones may be impacted (they show internally only)."
+    )
+    status: ComponentStatus = strawberry.field(
+        description="DEGRADED_PERFORMANCE, PARTIAL_OUTAGE or MAJOR_OUTAGE."
+    )
+
+    def to_domain(self) -> ImpactSpec:
+        return ImpactSpec(validation.object_id(self.service_id, "componentImpacts"), self.status)
+
+
+def impact_specs(impacts: list[ComponentImpactInput] | None) -> list[ImpactSpec] | None:
+    return None if impacts is None else [i.to_domain() for i in impacts]
+
+
 @strawberry.input(description="Declare a new incident; it starts TRIGGERED.")
 class DeclareIncidentInput:
     title: str = strawberry.field(description="Short summary, 1..200 characters.")
@@ -89,6 +108,11 @@ class DeclareIncidentInput:
         default=None,
         description="Retries with the same key return the same incident instead of a duplicate.",
     )
+    component_impacts: list[ComponentImpactInput] | None = strawberry.field(
+        default=None,
+        description="Components this incident holds in a degraded or outage status while it is "
+        "open; their status follows by itself (each also counts as an affected service).",
+    )
 
     def to_domain(self) -> Declaration:
         if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 200:
@@ -104,6 +128,7 @@ class DeclareIncidentInput:
             visibility=self.visibility,
             impact_started_at=self.impact_started_at,
             idempotency_key=self.idempotency_key,
+            component_impacts=impact_specs(self.component_impacts) or (),
         )
 
 
@@ -125,6 +150,11 @@ class UpdateIncidentInput:
     impact_started_at: datetime | None = strawberry.field(
         default=None, description="When the impact began."
     )
+    component_impacts: list[ComponentImpactInput] | None = strawberry.field(
+        default=None,
+        description="Replace the open component impacts: unchanged ones keep their start, "
+        "changed or left-out ones end now, new ones start now; [] ends them all.",
+    )
 
     def to_domain(self) -> Update:
         return Update(
@@ -140,6 +170,7 @@ class UpdateIncidentInput:
             ),
             labels=self.labels,
             impact_started_at=self.impact_started_at,
+            component_impacts=impact_specs(self.component_impacts),
         )
 
 
@@ -150,6 +181,11 @@ class TransitionIncidentInput:
     note: str | None = strawberry.field(default=None, description="Why; recorded on the timeline.")
     resolution: str | None = strawberry.field(
         default=None, description="Resolution summary; only with to: RESOLVED."
+    )
+    public_update: str | None = strawberry.field(
+        default=None,
+        description="A PUBLIC update posted with the change (e.g. 'Resolved: payments work "
+        "again'), carrying the new public status; it also publishes the incident.",
     )
     expected_version: int | None = strawberry.field(
         default=None, description="If given, refused with CONFLICT when stale."

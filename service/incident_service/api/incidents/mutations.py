@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import strawberry
@@ -26,6 +27,7 @@ from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
 from incident_service.domain.enums import UserErrorCode
 from incident_service.domain.errors import DomainError, not_found
+from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.validation import object_id
 
 Command = Callable[[domain.Incident, datetime, str], domain.Change]
@@ -46,17 +48,26 @@ async def _change(
     return change.incident
 
 
-async def _check_services(info: Info, ids: list[str]) -> None:
-    if not ids:
-        return
-    found = {s.id for s in await info.context.services.get_many(ids)}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise DomainError(
-            UserErrorCode.NOT_FOUND,
-            f"unknown service id(s): {', '.join(missing)}",
-            ("input", "serviceIds"),
-        )
+async def _check_services(
+    info: Info, ids: Sequence[str], impacts: Sequence[ImpactSpec] = ()
+) -> list[ImpactSpec]:
+    """Every named service exists; returns the impacts with their service names."""
+    wanted = [*ids, *(i.service_id for i in impacts)]
+    if not wanted:
+        return []
+    found = {s.id: s for s in await info.context.services.get_many(wanted)}
+    for field, named in (
+        ("serviceIds", ids),
+        ("componentImpacts", [i.service_id for i in impacts]),
+    ):
+        missing = [i for i in named if i not in found]
+        if missing:
+            raise DomainError(
+                UserErrorCode.NOT_FOUND,
+                f"unknown service id(s): {', '.join(missing)}",
+                ("input", field),
+            )
+    return [replace(i, service_name=found[i.service_id].name) for i in impacts]
 
 
 @strawberry.type
@@ -68,7 +79,8 @@ class IncidentMutations:
     async def declare_incident(self, info: Info, input: DeclareIncidentInput) -> IncidentPayload:
         async def work() -> domain.Incident:
             cmd = input.to_domain()
-            await _check_services(info, list(cmd.service_ids))
+            named = await _check_services(info, cmd.service_ids, cmd.component_impacts)
+            cmd = replace(cmd, component_impacts=named)
             incident, _ = await info.context.incidents.declare(
                 cmd, now=clock.now(), actor=info.context.principal.actor
             )
@@ -83,8 +95,9 @@ class IncidentMutations:
     async def update_incident(self, info: Info, input: UpdateIncidentInput) -> IncidentPayload:
         async def work() -> domain.Incident:
             cmd = input.to_domain()
-            if cmd.service_ids is not None:
-                await _check_services(info, list(cmd.service_ids))
+            named = await _check_services(info, cmd.service_ids or (), cmd.component_impacts or ())
+            if cmd.component_impacts is not None:
+                cmd = replace(cmd, component_impacts=named)
             return await _change(
                 info,
                 input.id,
@@ -108,7 +121,13 @@ class IncidentMutations:
                 info,
                 input.id,
                 lambda i, now, actor: domain.transition(
-                    i, input.to, note=input.note, resolution=input.resolution, now=now, actor=actor
+                    i,
+                    input.to,
+                    note=input.note,
+                    resolution=input.resolution,
+                    public_update=input.public_update,
+                    now=now,
+                    actor=actor,
                 ),
                 input.expected_version,
             )

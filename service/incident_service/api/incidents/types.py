@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from incident_service.api.common import (
+    ComponentStatus,
     Impact,
     IncidentCategory,
     IncidentRole,
@@ -43,7 +44,8 @@ class IncidentEvent:
     type: str = strawberry.field(
         description="What happened: DECLARED, UPDATED, PRIORITY_CHANGED, STATUS_CHANGED, "
         "RESOLUTION_SET, NOTE_ADDED, UPDATE_POSTED, PUBLISHED, ROLE_ASSIGNED, "
-        "ROLE_UNASSIGNED, ROOT_CAUSE_SET, INCIDENT_LINKED."
+        "ROLE_UNASSIGNED, ROOT_CAUSE_SET, INCIDENT_LINKED, IMPACTS_CHANGED, IMPACTS_ENDED, "
+        "IMPACTS_RESUMED."
     )
     at: datetime = strawberry.field(description="When it happened (UTC).")
     actor: str = strawberry.field(description="Who did it: a user, an API key or an integration.")
@@ -100,6 +102,28 @@ class Sla:
     )
 
 
+@strawberry.type(
+    description="What an incident does to one component, over one period. An open period "
+    "(no endedAt) holds the component in `status`; resolving the incident ends it."
+)
+class ComponentImpact:
+    status: ComponentStatus = strawberry.field(description="The status it holds it in.")
+    started_at: datetime = strawberry.field(description="When this period began.")
+    ended_at: datetime | None = strawberry.field(
+        description="When it ended (changed, removed, or the incident resolved); null while open."
+    )
+    service_id: strawberry.Private[str]
+
+    @strawberry.field(description="The component.")
+    async def service(
+        self, info: Info
+    ) -> Annotated[Service, strawberry.lazy("incident_service.api.services.types")] | None:
+        from incident_service.api.services.types import Service
+
+        found = await info.context.service_loader.load(self.service_id)
+        return Service.from_domain(found) if found else None
+
+
 @strawberry.type(description="A link from this incident to another one.")
 class IncidentLink:
     kind: LinkKind = strawberry.field(description="RELATED or DUPLICATE_OF.")
@@ -132,6 +156,10 @@ class Incident:
     labels: list[str] = strawberry.field(description="Free-form labels.")
     roles: list[RoleAssignment] = strawberry.field(description="The response team.")
     links: list[IncidentLink] = strawberry.field(description="Related and duplicate incidents.")
+    component_impacts: list[ComponentImpact] = strawberry.field(
+        description="Every impact period on components, oldest first; the open ones derive the "
+        "components' status (see Service.statusReason)."
+    )
     root_cause: str | None = strawberry.field(description="The recorded root cause.")
     resolution: str | None = strawberry.field(description="How it was resolved.")
     version: int = strawberry.field(
@@ -177,6 +205,15 @@ class Incident:
                     kind=x.kind, incident_id=strawberry.ID(x.incident_id), linked_at=x.linked_at
                 )
                 for x in i.links
+            ],
+            component_impacts=[
+                ComponentImpact(
+                    status=c.status,
+                    started_at=c.started_at,
+                    ended_at=c.ended_at,
+                    service_id=c.service_id,
+                )
+                for c in i.component_impacts
             ],
             root_cause=i.root_cause,
             resolution=i.resolution,

@@ -10,10 +10,15 @@ from incident_service import clock
 from incident_service.api.common import payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsResponder, IsViewer
-from incident_service.api.services.inputs import CreateServiceInput, SetServiceStatusInput
+from incident_service.api.services.inputs import (
+    CreateServiceInput,
+    SetServiceStatusInput,
+    UpdateServiceInput,
+)
 from incident_service.api.services.types import Service, ServicePayload
 from incident_service.domain import service as domain
 from incident_service.domain.validation import object_id
+from incident_service.store.services import ServiceChanges
 
 
 async def _payload(work: Callable[[], Awaitable[domain.Service]]) -> ServicePayload:
@@ -33,12 +38,38 @@ class ServiceMutations:
     async def create_service(self, info: Info, input: CreateServiceInput) -> ServicePayload:
         return await _payload(
             lambda: info.context.services.create(
-                input.name, input.description, now=clock.now(), actor=info.context.principal.actor
+                input.name,
+                input.description,
+                now=clock.now(),
+                actor=info.context.principal.actor,
+                public=input.public,
+                group=input.group,
             )
         )
 
     @strawberry.mutation(
-        description="Set a service's status; the status page follows.",
+        description="Change a service's name, description, public visibility or group.",
+        permission_classes=[IsAdmin],
+    )
+    async def update_service(self, info: Info, input: UpdateServiceInput) -> ServicePayload:
+        async def work() -> domain.Service:
+            return await info.context.services.update(
+                object_id(input.id),
+                ServiceChanges(
+                    name=input.name,
+                    description=input.description,
+                    public=input.public,
+                    group=input.group,
+                ),
+                now=clock.now(),
+                actor=info.context.principal.actor,
+            )
+
+        return await _payload(work)
+
+    @strawberry.mutation(
+        description="Set a service's manual status (an override); its effective status is the "
+        "worst of this, open incident impacts and maintenance. The status page follows.",
         permission_classes=[IsResponder],
     )
     async def set_service_status(self, info: Info, input: SetServiceStatusInput) -> ServicePayload:

@@ -17,8 +17,25 @@ class Service:
     id: strawberry.ID = strawberry.field(description="Opaque id.")
     name: str = strawberry.field(description="Unique name.")
     description: str | None = strawberry.field(description="What it is.")
-    status: ComponentStatus = strawberry.field(description="Current status.")
-    updated_at: datetime = strawberry.field(description="Last status change.")
+    status: ComponentStatus = strawberry.field(
+        description="The effective status: the worst of the manual status, the impacts of open "
+        "incidents and an in-progress maintenance window."
+    )
+    manual_status: ComponentStatus = strawberry.field(
+        description="The manual override set with setServiceStatus; OPERATIONAL means none."
+    )
+    status_reason: str | None = strawberry.field(
+        description='Why `status` is what it is: "INC-12: MAJOR_OUTAGE", "maintenance: DB '
+        'upgrade" or "manual"; null when operational.'
+    )
+    public: bool = strawberry.field(
+        description="Shown on the public status page, JSON API and feeds; internal services "
+        "never are, not even by name."
+    )
+    group: str | None = strawberry.field(
+        description="Display group on the status page (components are ordered by group, then name)."
+    )
+    updated_at: datetime = strawberry.field(description="Last change.")
 
     @classmethod
     def from_domain(cls, s: domain.Service) -> Service:
@@ -27,6 +44,10 @@ class Service:
             name=s.name,
             description=s.description,
             status=s.status,
+            manual_status=s.manual_status,
+            status_reason=s.status_reason,
+            public=s.public,
+            group=s.group,
             updated_at=s.updated_at,
         )
 

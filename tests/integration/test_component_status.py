@@ -23,7 +23,9 @@ from tests.support.api import (
     ok,
     post_update,
 )
-from tests.support.processes import GraphQLClient
+from tests.support.polling import wait_for
+from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient
 
 SERVICES = "{ services { id name status manualStatus statusReason public group } }"
 PAGE = """{ statusPage { overallStatus
@@ -242,3 +244,31 @@ def test_concurrent_changes_on_one_component_leave_the_status_a_recomputation_gi
             found = gql("query($k: String) { incident(key: $k) { id } }", {"k": key})
             ok(gql, TRANSITION, id=found["incident"]["id"], to="RESOLVED")
     assert service(gql, shared)["status"] == "OPERATIONAL"
+
+
+def test_a_status_page_subscriber_sees_the_component_fail_and_recover_live(
+    service: ServiceProcess, gql: GraphQLClient
+) -> None:
+    name = named("Checkout")
+    component = create_service(gql, name)
+    client = WsClient.initialised(service.ws_url, key=None)
+    try:
+        client.subscribe("p", "subscription { statusPage { components { name status } } }")
+
+        def status_now() -> str | None:
+            message = client.recv()
+            assert message["type"] == "next", message
+            shown = message["payload"]["data"]["statusPage"]["components"]
+            return next((c["status"] for c in shown if c["name"] == name), None)
+
+        wait_for(lambda: status_now() == "OPERATIONAL", interval=0)
+        incident = declare(
+            gql,
+            "Checkout down",
+            componentImpacts=[{"serviceId": component, "status": "MAJOR_OUTAGE"}],
+        )
+        wait_for(lambda: status_now() == "MAJOR_OUTAGE", interval=0)
+        ok(gql, TRANSITION, id=incident["id"], to="RESOLVED")
+        wait_for(lambda: status_now() == "OPERATIONAL", interval=0)
+    finally:
+        client.close()

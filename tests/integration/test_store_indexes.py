@@ -37,5 +37,23 @@ def test_indexes_behind_every_query(mongo_uri: str, service: ServiceProcess) -> 
         names = {i["name"]: i for i in db.services.list_indexes()}
         assert names["name_unique"]["unique"]
         assert "service_history" in {i["name"] for i in db.service_events.list_indexes()}
+        # Derived status, the page's history, maintenance and the job claim.
+        assert list(incidents["active_impacts"]["key"].items()) == [
+            ("activeImpactServiceIds", 1),
+            ("number", 1),
+        ]
+        assert list(incidents["public_recent"]["key"].items()) == [
+            ("visibility", 1),
+            ("resolvedAt", -1),
+        ]
+        windows = {i["name"]: i for i in db.maintenances.list_indexes()}
+        assert list(windows["service_status"]["key"].items()) == [("serviceIds", 1), ("status", 1)]
+        assert list(windows["public_by_status"]["key"].items()) == [
+            ("published", 1),
+            ("status", 1),
+            ("endsAt", -1),
+        ]
+        jobs = {i["name"]: i for i in db.jobs.list_indexes()}
+        assert list(jobs["due"]["key"].items()) == [("status", 1), ("dueAt", 1)]
     finally:
         client.close()

@@ -43,3 +43,22 @@ def test_logs_are_text_in_development_and_json_in_production(
     assert load_settings().log_format_effective == "json"
     monkeypatch.setenv("LOG_FORMAT", "text")
     assert load_settings().log_format_effective == "text"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STATUS_PAGE_HISTORY_DAYS", "0"),
+        ("STATUS_PAGE_HISTORY_DAYS", "91"),
+        ("MAINTENANCE_MAX_DAYS", "0"),
+        ("JOBS_POLL_INTERVAL", "0"),
+        ("JOBS_LEASE_SECONDS", "0.5"),
+        ("STATUS_PAGE_URL", "status.example.com"),
+    ],
+)
+def test_status_page_and_job_settings_out_of_range_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()

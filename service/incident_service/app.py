@@ -67,7 +67,11 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
-            *status_routes(settings.status_page_title),
+            *status_routes(
+                settings.status_page_title,
+                settings.status_page_history_days,
+                runtime.resources.status_pages.incident,
+            ),
         ],
         middleware=middleware,
         lifespan=lifespan,

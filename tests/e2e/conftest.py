@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Screenshots the browser tests take, for people to look at (git ignores the folder).
+ARTIFACTS = Path(__file__).parent / "artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,12 +56,31 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A desktop browser window (1280x900)."""
+    yield from _page(browser, viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone (390x844, touch, mobile viewport rules) beside the desktop window."""
+    yield from _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """tests/e2e/artifacts/: where screenshots go, kept after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    print(f"\nbrowser test screenshots: {ARTIFACTS}", file=sys.stderr)
+    return ARTIFACTS

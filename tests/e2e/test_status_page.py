@@ -7,25 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import service_env
+from tests.e2e.helpers import component_row, open_status_page
 from tests.support.api import create_service, declare, post_update, set_service_status
 from tests.support.processes import GraphQLClient, ServiceProcess
-
-
-def component_row(page: Any, name: str) -> Any:
-    return page.locator("#components li.component").filter(
-        has=page.locator(".component__name", has_text=name)
-    )
-
-
-def open_status_page(page: Any, service: ServiceProcess) -> list[str]:
-    """Load /status, wait until it is live; return the list of websocket frames it receives."""
-    frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
-    page.goto(f"{service.url}/status")
-    page.wait_for_selector("html[data-connection=live]")
-    # A marker that only survives if the page is never reloaded.
-    page.evaluate("window.__loadedOnce = true")
-    return frames
 
 
 def test_component_status_change_shows_without_reload(

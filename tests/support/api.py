@@ -72,6 +72,18 @@ CREATE_SERVICE = _mutation("createService", "CreateServiceInput", SERVICE_PAYLOA
 SET_SERVICE_STATUS = _mutation("setServiceStatus", "SetServiceStatusInput", SERVICE_PAYLOAD)
 SERVICES = "query { services { id name description status updatedAt } }"
 
+# --- maintenance windows --------------------------------------------------------------
+
+MAINTENANCE_PAYLOAD = (
+    "maintenance { id title description status startsAt endsAt published version }"
+    " userErrors { field code message }"
+)
+SCHEDULE_MAINTENANCE = _mutation(
+    "scheduleMaintenance", "ScheduleMaintenanceInput", MAINTENANCE_PAYLOAD
+)
+COMPLETE_MAINTENANCE = _mutation("completeMaintenance", "EndMaintenanceInput", MAINTENANCE_PAYLOAD)
+CANCEL_MAINTENANCE = _mutation("cancelMaintenance", "EndMaintenanceInput", MAINTENANCE_PAYLOAD)
+
 # --- API keys -------------------------------------------------------------------------
 
 CREATE_KEY = _mutation(

@@ -1,15 +1,14 @@
-"""Routes of the built-in status page: `/status` and its static files.
+"""Routes of the built-in status page: `/status`, one page per public incident, static files.
 
-The page is public and anonymous: it reads only the `statusPage`
-subscription, which is built from public types. Asset URLs carry a content
-hash so browsers may cache them for long and still pick up a new release.
+The pages are public and anonymous: they read only the `statusPage`
+subscription and the `publicIncident` query, which are built from public
+types. Asset URLs carry a content hash so browsers may cache them for long
+and still pick up a new release.
 """
 
 from __future__ import annotations
 
-import hashlib
-from html import escape
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -17,11 +16,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-STATIC_DIR = Path(__file__).parent / "static"
+from incident_service.domain.status_page import PublicIncident
+from incident_service.web import pages
+from incident_service.web.pages import STATIC_DIR
+
+#: A published incident by key; None for an unknown key and an internal incident alike.
+IncidentLookup = Callable[[str], Awaitable[PublicIncident | None]]
+
+#: Longer keys are not looked up (INC- and twelve digits at the most).
+MAX_KEY_LENGTH = 40
 
 # Nothing but our own files runs or loads; `connect-src 'self'` covers the
-# same-origin ws:// and wss:// socket. Framing stays allowed so the page can
-# be embedded (it is public and read-only).
+# same-origin ws:// and wss:// socket and the incident page's re-reads.
+# Framing stays allowed so the page can be embedded (it is public and read-only).
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,18 +37,7 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
 }
-
-
-def _asset_version() -> str:
-    digest = hashlib.sha256()
-    for name in ("status.css", "status.js"):
-        digest.update((STATIC_DIR / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def render_page(title: str) -> str:
-    template = (STATIC_DIR / "status.html").read_text(encoding="utf-8")
-    return template.replace("{{title}}", escape(title)).replace("{{version}}", _asset_version())
+PAGE_HEADERS = {"cache-control": "no-cache", **SECURITY_HEADERS}
 
 
 class _CachedStatic(StaticFiles):
@@ -55,13 +51,24 @@ class _CachedStatic(StaticFiles):
         return response
 
 
-def status_routes(title: str) -> list[BaseRoute]:
-    page = render_page(title)
+def status_routes(title: str, history_days: int, incident: IncidentLookup) -> list[BaseRoute]:
+    page = pages.status_page(title, history_days)
+    # One body and one set of headers for every key that is not a public
+    # incident, so the answer tells nothing about whether it exists.
+    missing = pages.not_found(title)
 
     async def status_page(request: Request) -> HTMLResponse:
-        return HTMLResponse(page, headers={"cache-control": "no-cache", **SECURITY_HEADERS})
+        return HTMLResponse(page, headers=PAGE_HEADERS)
+
+    async def incident_page(request: Request) -> HTMLResponse:
+        key = str(request.path_params["key"])
+        found = await incident(key) if len(key) <= MAX_KEY_LENGTH else None
+        if found is None:
+            return HTMLResponse(missing, status_code=404, headers=PAGE_HEADERS)
+        return HTMLResponse(pages.incident_page(title, found), headers=PAGE_HEADERS)
 
     return [
         Route("/status", status_page, methods=["GET"]),
+        Route("/status/incidents/{key}", incident_page, methods=["GET"]),
         Mount("/status/static", app=_CachedStatic(directory=STATIC_DIR), name="status-static"),
     ]

@@ -1,24 +1,54 @@
 /*
- * The public status page: a tiny graphql-transport-ws client and a renderer.
+ * The public status page and the public incident pages: a tiny
+ * graphql-transport-ws client and a renderer.
  *
  * No framework and no build step. Every piece of data reaches the DOM via
  * textContent or setAttribute, never as markup. The subscription sends the
  * full current state first and after every change, so a reconnect needs no
  * separate re-read: the first message after it replaces everything.
+ *
+ * <html data-page> says which page this is: "status" (/status) or
+ * "incident" (/status/incidents/KEY, rendered by the server first, kept live
+ * here). <html data-base> is the way back to the service's root from this
+ * page ("" or "../../"), so the page works under any path prefix.
  */
 "use strict";
 
 (function () {
-  const QUERY = `subscription StatusPage {
+  const INCIDENT_FIELDS = `key title publicStatus declaredAt updatedAt resolvedAt
+      components { name status }
+      updates { body publicStatus at }`;
+
+  const STATUS_QUERY = `subscription StatusPage {
   statusPage {
     overallStatus updatedAt
-    components { name description status updatedAt }
-    activeIncidents {
-      key title publicStatus declaredAt updatedAt resolvedAt
-      components { name status }
-      updates { body publicStatus at }
+    components {
+      name description status group updatedAt
+      uptime(days: 90) { date worstStatus outageSeconds degradedSeconds }
+      uptimePercent(days: 90)
+    }
+    activeIncidents { ${INCIDENT_FIELDS} }
+    recentIncidents { ${INCIDENT_FIELDS} }
+    maintenances {
+      id title description status startsAt endsAt
+      components { name }
+      updates { body status at }
     }
   }
+}`;
+
+  // The incident page needs only the incidents: a smaller message, and one
+  // shared execution per change for all its readers, like the status page.
+  const INCIDENT_PAGE_QUERY = `subscription StatusPageIncidents {
+  statusPage {
+    updatedAt
+    activeIncidents { ${INCIDENT_FIELDS} }
+    recentIncidents { ${INCIDENT_FIELDS} }
+  }
+}`;
+
+  const PUBLIC_INCIDENT_QUERY = `query PublicIncident($key: String!) {
+  publicIncident(key: $key) { ${INCIDENT_FIELDS} }
 }`;
 
   // Order matters only for the fallback of an unknown value (see statusInfo).
@@ -36,6 +66,12 @@
     MONITORING: "Monitoring",
     RESOLVED: "Resolved",
   };
+  const MAINTENANCE_STATUS = {
+    SCHEDULED: "Scheduled",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    CANCELLED: "Cancelled",
+  };
   const FAVICON_COLOURS = {
     operational: "#1f883d", maintenance: "#0969da", degraded: "#d4a20b",
     partial: "#e8590c", major: "#d1242f", unknown: "#6e7781",
@@ -49,6 +85,10 @@
   const ACK_TIMEOUT_MS = 10000;
   const BACKOFF_BASE_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
+
+  const ROOT = document.documentElement;
+  const BASE = ROOT.getAttribute("data-base") || "";
+  const EMBED = new URLSearchParams(window.location.search).has("embed");
 
   function humanize(value) {
     const text = String(value || "unknown").toLowerCase().replace(/_/g, " ");
@@ -209,6 +249,14 @@
     year: "numeric", month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
+  const timeOfDayFormat = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+  const dayFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+  // Uptime days are UTC days.
+  const utcDayFormat = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", timeZone: "UTC",
+  });
   const relativeFormat = typeof Intl.RelativeTimeFormat === "function"
     ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" })
     : null;
@@ -226,6 +274,15 @@
     return node;
   }
 
+  // A link that leaves an embedding iframe instead of opening inside it.
+  function link(href, attrs) {
+    return el("a", Object.assign({ href, target: EMBED ? "_blank" : null, rel: EMBED ? "noopener" : null }, attrs));
+  }
+
+  function incidentHref(key) {
+    return BASE + "status/incidents/" + encodeURIComponent(key);
+  }
+
   function relative(date) {
     if (!relativeFormat) return "";
     const seconds = Math.round((date.getTime() - Date.now()) / 1000);
@@ -236,11 +293,15 @@
     return relativeFormat.format(Math.round(seconds / 86400), "day");
   }
 
-  function timeEl(iso, { withRelative = false } = {}) {
+  function timeEl(iso, { withRelative = false, format = dateFormat } = {}) {
     const date = new Date(iso);
     if (!iso || Number.isNaN(date.getTime())) return el("span", { text: "—" });
-    const text = dateFormat.format(date) + (withRelative ? " (" + relative(date) + ")" : "");
+    const text = format.format(date) + (withRelative ? " (" + relative(date) + ")" : "");
     return el("time", { datetime: date.toISOString(), title: date.toISOString(), text });
+  }
+
+  function newestFirst(items) {
+    return items.slice().sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   }
 
   function statusBadge(status) {
@@ -267,95 +328,297 @@
         "<circle cx='8' cy='8' r='7' fill='" + colour + "'/></svg>"));
   }
 
-  function renderComponents(components) {
-    const list = document.getElementById("components");
-    list.removeAttribute("aria-busy");
-    if (!components.length) {
-      list.replaceChildren(el("li", { class: "components__empty", text: "No components are listed yet." }));
-      return;
+  function showUpdatedAt(iso) {
+    document.getElementById("updated-at").replaceChildren(timeEl(iso, { withRelative: true }));
+  }
+
+  /* ---------------------------------------------------------------- uptime */
+
+  function duration(seconds) {
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 1) return "less than a minute";
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    if (!hours) return rest + " min";
+    return rest ? hours + " h " + rest + " min" : hours + " h";
+  }
+
+  // What a day's bar says in words: its title, and the text a screen reader reads.
+  function dayText(day) {
+    const date = utcDayFormat.format(new Date(day.date + "T00:00:00Z"));
+    if (!day.worstStatus) return date + ": no data";
+    const info = statusInfo(day.worstStatus);
+    let text;
+    if (day.outageSeconds > 0) text = info.label + ", " + duration(day.outageSeconds) + " of downtime";
+    else if (day.worstStatus === "DEGRADED_PERFORMANCE") text = "Degraded performance for " + duration(day.degradedSeconds);
+    else if (day.worstStatus === "OPERATIONAL") text = "No downtime";
+    else text = info.label + ", no downtime";
+    if (day.outageSeconds > 0 && day.degradedSeconds > 0) {
+      text += "; degraded performance for " + duration(day.degradedSeconds);
     }
-    list.replaceChildren(...components.map((c) => el("li", {
+    return date + ": " + text;
+  }
+
+  function formatPercent(value) {
+    if (typeof value !== "number") return "—";
+    if (value >= 100) return "100%";
+    // Never round 99.996 up to a perfect 100.00.
+    return (Math.floor(value * 100) / 100).toFixed(2) + "%";
+  }
+
+  function renderUptime(component) {
+    const days = component.uptime || [];
+    if (!days.length) return null;
+    return el("div", { class: "uptime" },
+      el("ol", {
+        class: "uptime__days",
+        "aria-label": "Uptime of " + component.name + ", the last " + days.length + " days, oldest first",
+      }, ...days.map((day) => {
+        const text = dayText(day);
+        return el("li", {
+          class: "uptime__day " + (day.worstStatus ? "status--" + statusInfo(day.worstStatus).cls : "uptime__day--nodata"),
+          title: text,
+          "data-date": day.date,
+          "data-status": day.worstStatus || "NO_DATA",
+        }, el("span", { class: "sr-only", text }));
+      })),
+      el("p", { class: "uptime__legend" },
+        el("span", { text: days.length + " days ago" }),
+        el("span", { class: "uptime__percent", text: formatPercent(component.uptimePercent) + " uptime" }),
+        el("span", { text: "Today" })),
+      // Shows the day under the pointer or finger (a title needs a mouse).
+      el("p", { class: "uptime__caption", "aria-hidden": "true" }));
+  }
+
+  function followUptimeDays(container) {
+    function caption(target) {
+      const box = target instanceof Element ? target.closest(".uptime") : null;
+      return box ? box.querySelector(".uptime__caption") : null;
+    }
+    function show(event) {
+      const day = event.target instanceof Element ? event.target.closest(".uptime__day") : null;
+      const text = caption(event.target);
+      if (day && text) text.textContent = day.getAttribute("title");
+    }
+    container.addEventListener("pointerover", show);
+    container.addEventListener("click", show);
+    container.addEventListener("pointerout", (event) => {
+      const text = caption(event.target);
+      if (text && !(event.relatedTarget instanceof Element && event.relatedTarget.closest(".uptime__days"))) {
+        text.textContent = "";
+      }
+    });
+  }
+
+  /* ------------------------------------------------------------ components */
+
+  function renderComponent(c) {
+    return el("li", {
       class: "component status--" + statusInfo(c.status).cls,
       "data-component": c.name,
       "data-status": String(c.status),
     },
-      el("div", { class: "component__main" },
-        el("span", { class: "component__name", text: c.name }),
-        c.description ? el("span", { class: "component__description", text: c.description }) : null),
-      statusBadge(c.status))));
+      el("div", { class: "component__row" },
+        el("div", { class: "component__main" },
+          el("span", { class: "component__name", text: c.name }),
+          c.description ? el("span", { class: "component__description", text: c.description }) : null),
+        statusBadge(c.status)),
+      renderUptime(c));
   }
 
-  function renderIncident(incident) {
+  function renderComponents(components) {
+    const box = document.getElementById("components");
+    box.removeAttribute("aria-busy");
+    if (!components.length) {
+      box.replaceChildren(el("ul", { class: "components" },
+        el("li", { class: "components__empty", text: "No components are listed yet." })));
+      return;
+    }
+    // In the order given (ungrouped first, then by group): each run of one group is a block.
+    const blocks = [];
+    for (const c of components) {
+      const group = c.group || "";
+      const last = blocks[blocks.length - 1];
+      if (last && last.group === group) last.items.push(c);
+      else blocks.push({ group, items: [c] });
+    }
+    box.replaceChildren(...blocks.map((block, n) => {
+      const list = el("ul", { class: "components" }, ...block.items.map(renderComponent));
+      if (!block.group) return list;
+      const id = "component-group-" + n;
+      return el("section", { class: "component-group", "data-group": block.group, "aria-labelledby": id },
+        el("h3", { class: "component-group__heading", id },
+          el("span", { class: "component-group__name", text: block.group }),
+          statusBadge(worst(block.items.map((c) => c.status)))),
+        list);
+    }));
+  }
+
+  /* ------------------------------------------------------------- incidents */
+
+  function renderUpdates(updates, labelOf) {
+    return el("ol", { class: "updates", "aria-label": "Updates, newest first" },
+      ...newestFirst(updates).map((u) => el("li", { class: "update", "data-public-status": String(u.publicStatus || u.status) },
+        el("p", { class: "update__text" },
+          el("strong", { class: "update__status", text: labelOf(u) }),
+          " — ",
+          el("span", { class: "update__body", text: u.body })),
+        el("p", { class: "update__time" }, timeEl(u.at, { withRelative: true })))));
+  }
+
+  // The components an incident or a window concerns; `statusOf` null: names only.
+  function renderAffected(components, statusOf, cls) {
+    if (!components.length) return null;
+    return el("div", { class: "incident__affected" },
+      el("span", { class: "incident__affected-label", text: "Affected:" }),
+      el("ul", { class: "affected" }, ...components.map((c) => {
+        const status = statusOf ? statusOf(c) : null;
+        return el("li", {
+          class: "affected__item status--" + (status ? statusInfo(status).cls : cls),
+          "data-component": c.name,
+          "data-status": status ? String(status) : null,
+        },
+          el("span", { class: "status-icon", "aria-hidden": "true" }),
+          el("span", { text: status ? c.name + " — " + statusInfo(status).label : c.name }));
+      })));
+  }
+
+  function publicStatusLabel(status) {
+    return PUBLIC_STATUS[status] || humanize(status);
+  }
+
+  /** An incident: a card on /status, or the whole of its own page (`page: true`). */
+  function renderIncident(incident, { page = false } = {}) {
     const affected = incident.components || [];
     const resolved = incident.publicStatus === "RESOLVED";
     const severity = resolved ? "OPERATIONAL" : worst(affected.map((c) => c.status));
     const cls = severity ? statusInfo(severity).cls : "unknown";
-    const updates = (incident.updates || []).slice().sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
-    const headingId = "incident-" + String(incident.key).replace(/[^A-Za-z0-9_-]/g, "_");
+    const headingId = page ? "incident-title" : "incident-" + String(incident.key).replace(/[^A-Za-z0-9_-]/g, "_");
 
     const meta = el("p", { class: "incident__meta" },
       el("span", { class: "incident__key", text: incident.key }), " · Declared ",
       timeEl(incident.declaredAt, { withRelative: true }));
     if (incident.resolvedAt) meta.append(" · Resolved ", timeEl(incident.resolvedAt));
 
-    const article = el("article", {
-      class: "incident status--" + cls,
+    const title = page
+      ? el("h2", { class: "incident__title", id: headingId, text: incident.title })
+      : el("h3", { class: "incident__title", id: headingId },
+        link(incidentHref(incident.key), { class: "incident__link", text: incident.title }));
+
+    const updates = incident.updates || [];
+    return el("article", {
+      class: "incident status--" + cls + (page ? " incident--page" : ""),
+      id: page ? "incident" : null,
       "data-incident": incident.key,
       "data-public-status": String(incident.publicStatus),
       "aria-labelledby": headingId,
     },
       el("header", { class: "incident__header" },
-        el("h3", { class: "incident__title", id: headingId, text: incident.title }),
-        el("span", { class: "phase phase--" + String(incident.publicStatus || "").toLowerCase().replace(/[^a-z]/g, ""),
-          text: PUBLIC_STATUS[incident.publicStatus] || humanize(incident.publicStatus) })),
-      meta);
-
-    if (affected.length) {
-      article.append(el("div", { class: "incident__affected" },
-        el("span", { class: "incident__affected-label", text: "Affected:" }),
-        el("ul", { class: "affected" }, ...affected.map((c) => el("li", {
-          class: "affected__item status--" + statusInfo(c.status).cls,
-          "data-component": c.name,
-          "data-status": String(c.status),
-        },
-          el("span", { class: "status-icon", "aria-hidden": "true" }),
-          el("span", { text: c.name + " — " + statusInfo(c.status).label }))))));
-    }
-
-    if (updates.length) {
-      article.append(el("ol", { class: "updates", "aria-label": "Updates, newest first" },
-        ...updates.map((u) => el("li", { class: "update", "data-public-status": String(u.publicStatus) },
-          el("p", { class: "update__text" },
-            el("strong", { class: "update__status", text: PUBLIC_STATUS[u.publicStatus] || humanize(u.publicStatus) }),
-            " — ",
-            el("span", { class: "update__body", text: u.body })),
-          el("p", { class: "update__time" }, timeEl(u.at, { withRelative: true }))))));
-    } else {
-      article.append(el("p", { class: "updates__none", text: "We are aware of this and will post an update shortly." }));
-    }
-    return article;
+        title,
+        el("span", {
+          class: "phase phase--" + String(incident.publicStatus || "").toLowerCase().replace(/[^a-z]/g, ""),
+          text: publicStatusLabel(incident.publicStatus),
+        })),
+      meta,
+      renderAffected(affected, (c) => c.status),
+      updates.length
+        ? renderUpdates(updates, (u) => publicStatusLabel(u.publicStatus))
+        : el("p", { class: "updates__none", text: "We are aware of this and will post an update shortly." }));
   }
 
   function renderIncidents(incidents) {
-    const section = document.getElementById("incidents-section");
     const sorted = incidents.slice().sort((a, b) => Date.parse(b.declaredAt) - Date.parse(a.declaredAt));
-    section.hidden = sorted.length === 0;
-    document.getElementById("incidents").replaceChildren(...sorted.map(renderIncident));
+    document.getElementById("incidents-section").hidden = sorted.length === 0;
+    document.getElementById("incidents").replaceChildren(...sorted.map((i) => renderIncident(i)));
   }
 
-  let current = null;
+  /* ----------------------------------------------------------- maintenance */
 
-  function render(page) {
-    current = page;
-    renderOverall(page);
-    renderIncidents(page.activeIncidents || []);
-    renderComponents(page.components || []);
-    const updated = document.getElementById("updated-at");
-    updated.replaceWith(Object.assign(timeEl(page.updatedAt, { withRelative: true }), { id: "updated-at" }));
+  function renderMaintenance(m) {
+    const headingId = "maintenance-" + String(m.id).replace(/[^A-Za-z0-9_-]/g, "_");
+    const updates = m.updates || [];
+    return el("article", {
+      class: "incident maintenance status--maintenance",
+      "data-maintenance": m.id,
+      "data-status": String(m.status),
+      "aria-labelledby": headingId,
+    },
+      el("header", { class: "incident__header" },
+        el("h3", { class: "incident__title", id: headingId, text: m.title }),
+        el("span", { class: "phase phase--maintenance", text: MAINTENANCE_STATUS[m.status] || humanize(m.status) })),
+      el("p", { class: "incident__meta" },
+        m.status === "IN_PROGRESS" ? "Started " : "Scheduled for ", timeEl(m.startsAt),
+        " · Until ", timeEl(m.endsAt)),
+      m.description ? el("p", { class: "maintenance__description", text: m.description }) : null,
+      // Under maintenance only once it runs; before, just the names.
+      renderAffected(m.components || [], m.status === "IN_PROGRESS" ? () => "UNDER_MAINTENANCE" : null, "maintenance"),
+      updates.length ? renderUpdates(updates, (u) => MAINTENANCE_STATUS[u.status] || humanize(u.status)) : null);
   }
+
+  function renderMaintenances(maintenances) {
+    document.getElementById("maintenance-section").hidden = maintenances.length === 0;
+    document.getElementById("maintenances").replaceChildren(...maintenances.map(renderMaintenance));
+  }
+
+  /* --------------------------------------------------------------- history */
+
+  function localDay(date) {
+    const day = new Date(date.getTime());
+    day.setHours(0, 0, 0, 0);
+    return day;
+  }
+
+  function dayKey(day) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return day.getFullYear() + "-" + pad(day.getMonth() + 1) + "-" + pad(day.getDate());
+  }
+
+  function renderPastIncident(incident) {
+    const last = newestFirst(incident.updates || [])[0];
+    return el("li", { class: "past", "data-incident": incident.key, "data-public-status": String(incident.publicStatus) },
+      el("h4", { class: "past__title" }, link(incidentHref(incident.key), { text: incident.title })),
+      last ? el("p", { class: "past__update", text: last.body }) : null,
+      el("p", { class: "past__meta" },
+        el("span", { class: "past__resolved", text: publicStatusLabel(incident.publicStatus) }), " ",
+        timeEl(incident.resolvedAt, { format: timeOfDayFormat }),
+        " · ", el("span", { class: "incident__key", text: incident.key })));
+  }
+
+  /** Resolved incidents by the (local) day they were resolved, every day of the window, newest first. */
+  function renderHistory(incidents) {
+    const windowDays = Number(ROOT.getAttribute("data-history-days")) || 14;
+    const byDay = new Map();
+    const days = new Map();
+    const today = localDay(new Date());
+    for (let n = 0; n < windowDays; n++) {
+      const day = new Date(today.getFullYear(), today.getMonth(), today.getDate() - n);
+      days.set(dayKey(day), day);
+    }
+    for (const incident of incidents) {
+      // The window is counted in hours on the server: its first day may be one more here.
+      const day = localDay(new Date(incident.resolvedAt || incident.updatedAt));
+      const key = dayKey(day);
+      days.set(key, day);
+      if (!byDay.has(key)) byDay.set(key, []);
+      byDay.get(key).push(incident);
+    }
+    const ordered = Array.from(days.entries()).sort((a, b) => b[1] - a[1]);
+    document.getElementById("history-section").hidden = false;
+    document.getElementById("history").replaceChildren(...ordered.map(([key, day]) => {
+      const resolved = (byDay.get(key) || [])
+        .sort((a, b) => Date.parse(b.resolvedAt) - Date.parse(a.resolvedAt));
+      return el("section", { class: "history-day", "data-day": key, "aria-label": dayFormat.format(day) },
+        el("h3", { class: "history-day__date" }, el("time", { datetime: key, text: dayFormat.format(day) })),
+        resolved.length
+          ? el("ul", { class: "past-incidents" }, ...resolved.map(renderPastIncident))
+          : el("p", { class: "history-day__none", text: "No incidents reported" }));
+    }));
+  }
+
+  /* ------------------------------------------------------------ connection */
 
   function showConnection(state, detail) {
-    document.documentElement.setAttribute("data-connection", state);
+    ROOT.setAttribute("data-connection", state);
     const text = document.getElementById("connection-text");
     const box = document.getElementById("connection");
     if (state === "live") {
@@ -371,17 +634,114 @@
     }
   }
 
-  function start() {
-    const url = new URL("graphql", window.location.href);
+  function socketUrl() {
+    const url = new URL(BASE + "graphql", window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.search = "";
     url.hash = "";
-    if (new URLSearchParams(window.location.search).has("embed")) {
-      document.documentElement.classList.add("embed");
+    return url.toString();
+  }
+
+  /* ----------------------------------------------------------------- pages */
+
+  function statusPage() {
+    let current = null;
+    function render(page) {
+      current = page;
+      renderOverall(page);
+      renderIncidents(page.activeIncidents || []);
+      renderMaintenances(page.maintenances || []);
+      renderComponents(page.components || []);
+      renderHistory(page.recentIncidents || []);
+      showUpdatedAt(page.updatedAt);
     }
-    liveSubscription({ url: url.toString(), query: QUERY, onData: render, onState: showConnection });
-    // Keep "5 minutes ago" true without waiting for the next change.
+    followUptimeDays(document.getElementById("components"));
+    liveSubscription({ url: socketUrl(), query: STATUS_QUERY, onData: render, onState: showConnection });
+    // Keep "5 minutes ago" and the days of the history true without waiting for a change.
     setInterval(() => { if (current) render(current); }, 30000);
+  }
+
+  async function readIncident(key) {
+    const response = await fetch(BASE + "graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query: PUBLIC_INCIDENT_QUERY, variables: { key } }),
+      credentials: "omit",
+      cache: "no-store",
+    });
+    const body = await response.json();
+    if (!response.ok || body.errors || !body.data) throw new Error("publicIncident failed: " + response.status);
+    return body.data.publicIncident;
+  }
+
+  /**
+   * One incident, live. The page's own subscription carries the incident while
+   * it is active or recently resolved; otherwise (resolved long ago) each
+   * change of the page re-reads it with the `publicIncident` query.
+   */
+  function incidentPage() {
+    const first = document.getElementById("incident");
+    if (!first) return;
+    const key = first.getAttribute("data-incident");
+    const siteTitle = document.getElementById("site-title").textContent;
+    let current = null;
+    let generation = 0;
+    let wanted = false;
+    let reading = false;
+
+    function show(incident) {
+      const shown = document.getElementById("incident");
+      current = incident;
+      if (!incident) {
+        shown.replaceWith(el("p", { class: "notice", id: "incident", text: "This incident is no longer public." }));
+        return;
+      }
+      shown.replaceWith(renderIncident(incident, { page: true }));
+      document.title = incident.title + " · " + siteTitle;
+      showUpdatedAt(incident.updatedAt);
+    }
+
+    async function reread() {
+      if (reading) return;
+      reading = true;
+      try {
+        while (wanted) {
+          wanted = false;
+          const asked = generation;
+          const incident = await readIncident(key);
+          // A newer page arrived meanwhile: it decides (and asks again if it must).
+          if (asked === generation) show(incident);
+        }
+      } catch (e) {
+        // Keep what is shown; try again a little later unless a change comes first.
+        setTimeout(() => { wanted = true; reread(); }, 5000 + Math.random() * 5000);
+      } finally {
+        reading = false;
+      }
+    }
+
+    function onData(page) {
+      generation += 1;
+      const all = (page.activeIncidents || []).concat(page.recentIncidents || []);
+      const found = all.find((i) => i.key === key);
+      if (found) {
+        wanted = false;
+        show(found);
+      } else {
+        wanted = true;
+        reread();
+      }
+    }
+
+    liveSubscription({ url: socketUrl(), query: INCIDENT_PAGE_QUERY, onData, onState: showConnection });
+    setInterval(() => { if (current) show(current); }, 30000);
+  }
+
+  function start() {
+    if (EMBED) ROOT.classList.add("embed");
+    const page = ROOT.getAttribute("data-page");
+    if (page === "incident") incidentPage();
+    else statusPage();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

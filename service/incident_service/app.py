@@ -8,18 +8,26 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
 from incident_service.http import health
+from incident_service.http.cors import CORSByPath
 from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from incident_service.http.request_metrics import HttpMetricsMiddleware
 from incident_service.observability import metrics
 from incident_service.runtime import Runtime
+from incident_service.web import statuspage_api
+from incident_service.web.documents import Documents
 from incident_service.web.routes import status_routes
+
+#: Anonymous, read-only documents any origin may read (CORS `*`); the rest keeps the allow-list.
+PUBLIC_PATHS = (
+    statuspage_api.PREFIX,
+    statuspage_api.PREFIX + "/",
+)
 
 
 def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
@@ -36,6 +44,13 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         keep_alive_interval=settings.ws_ping_interval,
     )
 
+    # The Statuspage-compatible JSON API, from the cached public page.
+    documents = Documents(
+        settings.status_page_title,
+        settings.status_page_url,
+        runtime.broker.status_page.current,
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -50,7 +65,8 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         # Every response (even a 413) carries X-Request-ID, and every log line the id.
         Middleware(RequestIdMiddleware),
         Middleware(
-            CORSMiddleware,
+            CORSByPath,
+            public_paths=PUBLIC_PATHS,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "content-type", "accept", "x-request-id"],
@@ -68,6 +84,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *status_routes(settings.status_page_title),
+            *statuspage_api.statuspage_api_routes(documents),
         ],
         middleware=middleware,
         lifespan=lifespan,

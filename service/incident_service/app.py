@@ -19,7 +19,7 @@ from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdM
 from incident_service.http.request_metrics import HttpMetricsMiddleware
 from incident_service.observability import metrics
 from incident_service.runtime import Runtime
-from incident_service.web import statuspage_api
+from incident_service.web import status_feeds, statuspage_api
 from incident_service.web.documents import Documents
 from incident_service.web.routes import status_routes
 
@@ -27,6 +27,7 @@ from incident_service.web.routes import status_routes
 PUBLIC_PATHS = (
     statuspage_api.PREFIX,
     statuspage_api.PREFIX + "/",
+    *status_feeds.FEEDS,
 )
 
 
@@ -44,7 +45,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         keep_alive_interval=settings.ws_ping_interval,
     )
 
-    # The Statuspage-compatible JSON API, from the cached public page.
+    # The Statuspage-compatible JSON API and the feeds, from the cached public page.
     documents = Documents(
         settings.status_page_title,
         settings.status_page_url,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *status_routes(settings.status_page_title),
             *statuspage_api.statuspage_api_routes(documents),
+            *status_feeds.feed_routes(documents),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -229,8 +229,8 @@ def get(http: httpx.Client, name: str) -> Any:
 
 
 def every_body(http: httpx.Client) -> dict[str, str]:
-    """The raw text of every public document."""
-    paths = [f"/api/v2/{name}" for name in SCHEMAS]
+    """The raw text of every public document: the JSON API and both feeds."""
+    paths = [f"/api/v2/{name}" for name in SCHEMAS] + ["/status/feed.atom", "/status/feed.rss"]
     bodies = {}
     for path in paths:
         response = http.get(path)

@@ -8,18 +8,27 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
 from incident_service.http import health
+from incident_service.http.cors import CORSByPath
 from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from incident_service.http.request_metrics import HttpMetricsMiddleware
 from incident_service.observability import metrics
 from incident_service.runtime import Runtime
+from incident_service.web import status_feeds, statuspage_api
+from incident_service.web.documents import Documents
 from incident_service.web.routes import status_routes
+
+#: Anonymous, read-only documents any origin may read (CORS `*`); the rest keeps the allow-list.
+PUBLIC_PATHS = (
+    statuspage_api.PREFIX,
+    statuspage_api.PREFIX + "/",
+    *status_feeds.FEEDS,
+)
 
 
 def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
@@ -36,6 +45,13 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         keep_alive_interval=settings.ws_ping_interval,
     )
 
+    # The Statuspage-compatible JSON API and the feeds, from the cached public page.
+    documents = Documents(
+        settings.status_page_title,
+        settings.status_page_url,
+        runtime.broker.status_page.current,
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -50,7 +66,8 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         # Every response (even a 413) carries X-Request-ID, and every log line the id.
         Middleware(RequestIdMiddleware),
         Middleware(
-            CORSMiddleware,
+            CORSByPath,
+            public_paths=PUBLIC_PATHS,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "content-type", "accept", "x-request-id"],
@@ -72,6 +89,8 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
                 settings.status_page_history_days,
                 runtime.resources.status_pages.incident,
             ),
+            *statuspage_api.statuspage_api_routes(documents),
+            *status_feeds.feed_routes(documents),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -6,6 +6,7 @@ read, stay in that test: their selection is part of what it checks.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tests.support.processes import ADMIN_KEY, GraphQLClient
@@ -194,6 +195,26 @@ def create_service(gql: GraphQLClient, name: str, **fields: Any) -> str:
 
 def set_service_status(gql: GraphQLClient, service_id: str, status: str) -> Any:
     return ok(gql, SET_SERVICE_STATUS, id=service_id, status=status)
+
+
+def schedule_maintenance(
+    gql: GraphQLClient,
+    title: str,
+    service_ids: list[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    **fields: Any,
+) -> Any:
+    """Schedule a window (published unless `publish=False`); return it."""
+    return ok(
+        gql,
+        SCHEDULE_MAINTENANCE,
+        title=title,
+        serviceIds=service_ids,
+        startsAt=starts_at.isoformat(),
+        endsAt=ends_at.isoformat(),
+        **fields,
+    )
 
 
 def create_key(gql: GraphQLClient, name: str, role: str) -> tuple[str, dict[str, Any]]:

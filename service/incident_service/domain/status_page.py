@@ -71,6 +71,8 @@ class PublicIncident:
     resolved_at: datetime | None
     #: The worst status it put a public component in (None: no public component impact).
     worst_impact: ComponentStatus | None = None
+    #: When it entered MONITORING (a public milestone; None before, or after a back edge).
+    monitoring_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ def public_incident(
         worst_impact=_worst(
             i.status for i in incident.component_impacts if i.service_id in components
         ),
+        monitoring_at=incident.mitigated_at,
     )
 
 

@@ -80,3 +80,16 @@ def test_public_types_carry_no_internal_field() -> None:
     internal = {"labels", "roles", "root_cause", "notes", "visibility", "actor", "description"}
     for cls in (status_page.PublicIncident, status_page.PublicUpdate, status_page.StatusPage):
         assert not internal & set(cls.__dataclass_fields__), cls
+
+
+def test_the_monitoring_milestone_is_public() -> None:
+    incident, events = _published()
+    change = domain.transition(incident, IncidentStatus.MONITORING, now=at(7), actor=ACTOR)
+    page = status_page.build(
+        [_service("s1", "API", ComponentStatus.OPERATIONAL)],
+        [change.incident],
+        [*events, *change.events],
+        now=at(10),
+    )
+    (shown,) = page.active_incidents
+    assert shown.monitoring_at == at(7)

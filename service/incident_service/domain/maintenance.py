@@ -157,29 +157,33 @@ def start(m: Maintenance, now: datetime) -> Maintenance:
 
 def complete(m: Maintenance, now: datetime, message: str | None = None) -> Maintenance:
     """End the window now (early, or at its end time)."""
-    if m.status is not S.IN_PROGRESS:
-        hint = "; cancel it instead" if m.status is S.SCHEDULED else ""
-        raise DomainError(
-            UserErrorCode.INVALID_TRANSITION,
-            f"only a window IN_PROGRESS can be completed (it is {m.status.value}){hint}",
-            ("input", "id"),
-        )
-    body = validation.text(message, "message") or "Maintenance completed"
-    update = MaintenanceUpdate(body, S.COMPLETED, now)
-    return _bump(replace(m, status=S.COMPLETED, ended_at=now, updates=(*m.updates, update)), now)
+    return _end(m, now, message, S.IN_PROGRESS, S.COMPLETED, "cancel it instead")
 
 
 def cancel(m: Maintenance, now: datetime, message: str | None = None) -> Maintenance:
-    if m.status is not S.SCHEDULED:
-        hint = "; complete it instead" if m.status is S.IN_PROGRESS else ""
+    """Call off a window that has not started."""
+    return _end(m, now, message, S.SCHEDULED, S.CANCELLED, "complete it instead")
+
+
+def _end(
+    m: Maintenance,
+    now: datetime,
+    message: str | None,
+    source: MaintenanceStatus,
+    target: MaintenanceStatus,
+    otherwise: str,
+) -> Maintenance:
+    if m.status is not source:
+        hint = f"; {otherwise}" if m.active else ""
+        was = m.status.value
         raise DomainError(
             UserErrorCode.INVALID_TRANSITION,
-            f"only a SCHEDULED window can be cancelled (it is {m.status.value}){hint}",
+            f"only a window {source.value} can become {target.value} (it is {was}){hint}",
             ("input", "id"),
         )
-    body = validation.text(message, "message") or "Maintenance cancelled"
-    update = MaintenanceUpdate(body, S.CANCELLED, now)
-    return _bump(replace(m, status=S.CANCELLED, ended_at=now, updates=(*m.updates, update)), now)
+    body = validation.text(message, "message") or f"Maintenance {target.value.lower()}"
+    update = MaintenanceUpdate(body, target, now)
+    return _bump(replace(m, status=target, ended_at=now, updates=(*m.updates, update)), now)
 
 
 def due(m: Maintenance, now: datetime) -> MaintenanceStatus | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import strawberry
 
@@ -140,15 +140,7 @@ class MaintenanceMutations:
     async def cancel_maintenance(
         self, info: Info, input: EndMaintenanceInput
     ) -> MaintenancePayload:
-        now = clock.now()
-        return await _payload(
-            lambda: info.context.maintenances.change(
-                validation.object_id(input.id),
-                lambda m: domain.cancel(m, now, input.message),
-                actor=info.context.principal.actor,
-                event="MAINTENANCE_CANCELLED",
-            )
-        )
+        return await _end(info, input, domain.cancel, "MAINTENANCE_CANCELLED")
 
     @strawberry.mutation(
         description="End a window in progress now (early).", permission_classes=[IsResponder]
@@ -156,12 +148,21 @@ class MaintenanceMutations:
     async def complete_maintenance(
         self, info: Info, input: EndMaintenanceInput
     ) -> MaintenancePayload:
-        now = clock.now()
-        return await _payload(
-            lambda: info.context.maintenances.change(
-                validation.object_id(input.id),
-                lambda m: domain.complete(m, now, input.message),
-                actor=info.context.principal.actor,
-                event="MAINTENANCE_COMPLETED",
-            )
+        return await _end(info, input, domain.complete, "MAINTENANCE_COMPLETED")
+
+
+async def _end(
+    info: Info,
+    input: EndMaintenanceInput,
+    command: Callable[[domain.Maintenance, datetime, str | None], domain.Maintenance],
+    event: str,
+) -> MaintenancePayload:
+    now = clock.now()
+    return await _payload(
+        lambda: info.context.maintenances.change(
+            validation.object_id(input.id),
+            lambda m: command(m, now, input.message),
+            actor=info.context.principal.actor,
+            event=event,
         )
+    )

@@ -9,6 +9,7 @@ with every replica running workers each transition happens once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -106,13 +107,13 @@ class MaintenanceStore:
 
     async def for_status_page(self, since: datetime) -> list[Maintenance]:
         """Published windows not yet over, and those that ended since `since`."""
-        active = await self._db.maintenances.find(
-            {
-                "published": True,
-                "status": {"$in": [MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS]},
-            }
-        ).to_list()
-        ended = await (
+        active, ended = await asyncio.gather(
+            self._db.maintenances.find(
+                {
+                    "published": True,
+                    "status": {"$in": [MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS]},
+                }
+            ).to_list(),
             self._db.maintenances.find(
                 {
                     "published": True,
@@ -122,7 +123,7 @@ class MaintenanceStore:
             )
             .sort("endsAt", -1)
             .limit(MAX_PAST)
-            .to_list()
+            .to_list(),
         )
         return [from_doc(d) for d in (*active, *ended)]
 

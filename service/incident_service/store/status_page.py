@@ -3,6 +3,7 @@ published maintenance windows. Every read is index-backed and bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 
@@ -35,9 +36,11 @@ class StatusPageStore:
     async def load(self, now: datetime | None = None) -> status_page.StatusPage:
         now = now or clock.now()
         since = now - timedelta(days=self.history_days)
-        services = [codec.service_from_doc(d) for d in await self._db.services.find({}).to_list()]
-        # Served by the `public_active` index (visibility, status).
-        active = await (
+        # Independent reads run concurrently: a page build waits for the slowest
+        # one, not for their sum (it is on the path of every live update).
+        service_docs, active, recent, maintenances = await asyncio.gather(
+            self._db.services.find({}).to_list(),
+            # Served by the `public_active` index (visibility, status).
             self._db.incidents.find(
                 {
                     "visibility": Visibility.PUBLIC.value,
@@ -45,26 +48,30 @@ class StatusPageStore:
                 }
             )
             .limit(MAX_ACTIVE)
-            .to_list()
-        )
-        # Served by the `public_recent` index (visibility, resolvedAt).
-        recent = await (
+            .to_list(),
+            # Served by the `public_recent` index (visibility, resolvedAt).
             self._db.incidents.find(
                 {"visibility": Visibility.PUBLIC.value, "resolvedAt": {"$gte": since}}
             )
             .sort("resolvedAt", -1)
             .limit(MAX_RECENT)
-            .to_list()
+            .to_list(),
+            self._maintenances.for_status_page(since),
         )
+        services = [codec.service_from_doc(d) for d in service_docs]
         incidents = [codec.incident_from_doc(d) for d in _unique(active, recent)]
+        updates, history = await asyncio.gather(
+            self._public_updates(incidents),
+            self._uptime_history([s for s in services if s.public], now),
+        )
         return status_page.build(
             services,
             incidents,
-            await self._public_updates(incidents),
+            updates,
             now=now,
-            maintenances=await self._maintenances.for_status_page(since),
+            maintenances=maintenances,
             history_days=self.history_days,
-            uptime_history=await self._uptime_history([s for s in services if s.public], now),
+            uptime_history=history,
         )
 
     async def _uptime_history(

@@ -240,3 +240,17 @@ def test_sla_on_the_incident(gql: GraphQLClient, tag: str) -> None:
     assert _iso(sla["sla"]["acknowledgeDue"]) == declared_at + timedelta(minutes=5)
     assert _iso(sla["sla"]["resolveDue"]) == declared_at + timedelta(hours=4)
     assert sla["sla"]["resolveBreached"] is False
+
+
+def test_a_changed_impact_start_reads_back_on_the_timeline_as_text(
+    gql: GraphQLClient, tag: str
+) -> None:
+    """Found by the fuzzer: a date in event data used to fail the whole response (500)."""
+    incident = declare(gql, tag=tag)
+    started = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    ok(gql, UPDATE, id=incident["id"], impactStartedAt=started.isoformat())
+    events = timeline(gql, incident["id"])
+    (updated,) = [e for e in events if e["type"] == "UPDATED"]
+    assert updated["data"]["fields"]["impactStartedAt"] == started.isoformat().replace(
+        "+00:00", "Z"
+    )

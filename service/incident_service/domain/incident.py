@@ -283,7 +283,7 @@ def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Cha
         rec.add(
             "UPDATED",
             "Updated " + ", ".join(field_name(k) for k in diff),
-            fields={field_name(k): _plain(v) for k, v in diff.items()},
+            fields={field_name(k): json_value(v) for k, v in diff.items()},
         )
     if impacts_moved and specs is not None:
         _record_impacts(rec, specs)
@@ -520,9 +520,14 @@ def field_name(snake: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+def json_value(value: Any) -> Any:
+    """A value as event data holds it: JSON types only (clients read it as JSON)."""
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [json_value(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
     if hasattr(value, "value"):
         return value.value
     return value

@@ -66,7 +66,8 @@ class IncidentEvent:
             actor=e.actor,
             visibility=e.visibility,
             message=e.message,
-            data=cast(JSON, e.data),
+            # Events stored before event data held only JSON types may carry dates.
+            data=cast(JSON, domain.json_value(e.data)),
         )
 
 

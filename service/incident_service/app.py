@@ -17,6 +17,7 @@ from incident_service.config import Settings
 from incident_service.http import health
 from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from incident_service.http.request_metrics import HttpMetricsMiddleware
+from incident_service.integrations.routes import Intake
 from incident_service.observability import metrics
 from incident_service.runtime import Runtime
 from incident_service.web.routes import status_routes
@@ -68,6 +69,11 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *status_routes(settings.status_page_title),
+            *Intake(
+                runtime.resources.authenticator,
+                runtime.resources.alerts,
+                settings.alert_max_body_bytes,
+            ).routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

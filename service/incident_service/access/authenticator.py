@@ -2,7 +2,8 @@
 
 HTTP requests and both websocket subprotocols (at `connection_init`) go
 through `Authenticator.principal_for`. A bearer token is, in this order, the
-bootstrap ADMIN_API_KEY, a stored API key (`isk_...`) or an OIDC JWT; no
+bootstrap ADMIN_API_KEY, a stored API key (`isk_...`), an integration's
+routing key (`irk_...`, which reaches alert intake only) or an OIDC JWT; no
 token means anonymous. Every caller is counted against its rate limit.
 """
 
@@ -17,9 +18,12 @@ from datetime import datetime
 from incident_service import clock
 from incident_service.access.oidc import OidcVerifier, looks_like_jwt
 from incident_service.access.ratelimit import RateLimiter, Verdict
+from incident_service.domain import integrations
 from incident_service.domain.apikeys import PREFIX, digest, needs_touch
+from incident_service.domain.integrations import Integration
 from incident_service.domain.principal import ANONYMOUS, Principal, Role
 from incident_service.store.apikeys import ApiKeyStore
+from incident_service.store.integrations import IntegrationStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ def match_admin_key(token: str, admin_key: str) -> Principal | None:
 class Authenticator:
     admin_key: str
     keys: ApiKeyStore
+    integrations: IntegrationStore
     oidc: OidcVerifier | None
     touch_interval: float
     limiter: RateLimiter
@@ -103,9 +108,30 @@ class Authenticator:
             return admin
         if token.startswith(PREFIX) and len(token) <= MAX_KEY_LENGTH:
             return await self._stored_key(token)
+        if token.startswith(integrations.PREFIX):
+            found = await self.integration_for(token)
+            return found.principal() if found else None
         if self.oidc is not None and looks_like_jwt(token) and len(token) <= MAX_JWT_LENGTH:
             return self.oidc.verify(token)
         return None
+
+    async def integration_for(self, key: str) -> Integration | None:
+        """The enabled integration a routing key belongs to, or None."""
+        if not key.startswith(integrations.PREFIX) or len(key) > MAX_KEY_LENGTH:
+            return None
+        return await self.integrations.find_active(key)
+
+    def check_intake(self, integration: Integration) -> None:
+        """Count one alert request against the integration's own rate; RateLimited over it."""
+        verdict = self.limiter.check_integration(integration.id)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
+
+    def check_ip(self, client_ip: str) -> None:
+        """Count a request that named nobody against its IP (slows down guessing keys)."""
+        verdict = self.limiter.check_ip(client_ip)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
 
     async def _stored_key(self, token: str) -> Principal | None:
         key = await self.keys.find_active(token)

@@ -84,7 +84,7 @@ class Runtime:
             maintenances=maintenances,
             api_keys=api_keys,
             integrations=integrations,
-            alerts=AlertStore(db, incidents),
+            alerts=AlertStore(db, incidents, s.alert_max_transactions),
             status_pages=status_pages,
             sla_targets=s.sla.targets(),
             authenticator=Authenticator(
@@ -94,6 +94,7 @@ class Runtime:
                 _oidc(s),
                 s.api_key_touch_interval,
                 RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip, s.integration_rate_limit),
+                s.integration_key_cache_seconds,
             ),
             broker=self.broker,
             connections=self.connections,

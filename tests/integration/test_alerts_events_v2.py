@@ -91,6 +91,8 @@ def test_trigger_repeat_acknowledge_resolve(
     assert [(x["kind"], x["incidentId"]) for x in reopened["links"]] == [
         ("RELATED", incident["id"])
     ]
+    # A person may still reopen the old one while the group's new one is open.
+    assert ok(gql, TRANSITION, id=incident["id"], to="INVESTIGATING")["status"] == "INVESTIGATING"
 
 
 def test_a_trigger_without_dedup_key_is_keyed_by_its_content(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 #: Longer tokens are refused unread: no key is this long, and no sane JWT.
 MAX_KEY_LENGTH = 200
 MAX_JWT_LENGTH = 16_384
+#: Routing keys remembered at once; past this the memory starts over.
+MAX_CACHED_KEYS = 10_000
 
 
 class Unauthenticated(Exception):
@@ -75,7 +78,11 @@ class Authenticator:
     oidc: OidcVerifier | None
     touch_interval: float
     limiter: RateLimiter
+    integration_cache_seconds: float = 0.0
     _touches: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _integration_cache: dict[bytes, tuple[Integration, float]] = field(
+        default_factory=dict, init=False
+    )
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.
@@ -116,10 +123,31 @@ class Authenticator:
         return None
 
     async def integration_for(self, key: str) -> Integration | None:
-        """The enabled integration a routing key belongs to, or None."""
+        """The enabled integration a routing key belongs to, or None.
+
+        Found keys are remembered for `integration_cache_seconds`, so that a repeat in an
+        alert storm costs one database write and no read. Rotating or disabling through
+        this process forgets the key at once; other replicas within that time.
+        """
         if not key.startswith(integrations.PREFIX) or len(key) > MAX_KEY_LENGTH:
             return None
-        return await self.integrations.find_active(key)
+        hashed = digest(key)
+        now = time.monotonic()
+        cached = self._integration_cache.get(hashed)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = await self.integrations.find_active(key)
+        if found is not None and self.integration_cache_seconds > 0:
+            if len(self._integration_cache) >= MAX_CACHED_KEYS:
+                self._integration_cache.clear()
+            self._integration_cache[hashed] = (found, now + self.integration_cache_seconds)
+        return found
+
+    def forget_integration(self, integration_id: str) -> None:
+        """Its key was rotated or it was disabled: stop answering from memory."""
+        stale = [h for h, (i, _) in self._integration_cache.items() if i.id == integration_id]
+        for hashed in stale:
+            del self._integration_cache[hashed]
 
     def check_intake(self, integration: Integration) -> None:
         """Count one alert request against the integration's own rate; RateLimited over it."""

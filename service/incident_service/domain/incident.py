@@ -352,6 +352,10 @@ def transition(
     if resolution is not None:
         rec.add("RESOLUTION_SET", resolution)
     new = _impacts_follow_status(incident, new, rec, now)
+    if not incident.is_open and new.is_open:
+        # Reopened by a person: no longer the alert group's incident. The group may
+        # already have a newer open one, and at most one per group may be open.
+        new = replace(new, alert_group=None)
     if public_text is not None:
         new = _publish_update(new, rec, public_text, Visibility.PUBLIC)
     return rec.commit(new)

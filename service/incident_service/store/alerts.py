@@ -10,6 +10,7 @@ starts over and finds the winner's alert or incident.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -122,9 +123,13 @@ class Outcome:
 
     alert: Alert | None
     created: bool = False
+    #: A repeat of an open alert; its `alert` is read back only when asked for.
+    repeated: bool = False
 
     def result(self, action: AlertAction) -> str:
         """The alerts metric's `result` label."""
+        if self.repeated:
+            return "repeat"
         if self.alert is None:
             return "ignored"
         if self.alert.suppressed:
@@ -135,10 +140,16 @@ class Outcome:
 
 
 class AlertStore:
-    def __init__(self, database: Database, incidents: IncidentStore) -> None:
+    def __init__(
+        self, database: Database, incidents: IncidentStore, max_transactions: int = 4
+    ) -> None:
         self._db = database
         self._alerts = database.alerts
         self._incidents = incidents
+        # A storm of new alerts would otherwise start as many transactions as there
+        # are requests; they conflict, abort and retry, and throughput collapses.
+        # Queued here they commit one after another at full speed.
+        self._transactions = asyncio.Semaphore(max_transactions)
 
     # Reads
 
@@ -156,12 +167,22 @@ class AlertStore:
 
     # Intake
 
-    async def ingest(self, integration: Integration, signal: Signal, now: datetime) -> Outcome:
-        """Apply one alert event; raises DomainError for a signal out of bounds."""
+    async def ingest(
+        self, integration: Integration, signal: Signal, now: datetime, *, read_back: bool = False
+    ) -> Outcome:
+        """Apply one alert event; raises DomainError for a signal out of bounds.
+
+        A repeat is one update and returns no alert unless `read_back` asks for it
+        (the webhook endpoints answer without it).
+        """
         signal = domain.check_signal(signal)
         actor = integration.principal().actor
         if signal.action is AlertAction.TRIGGER:
-            return await self._trigger(integration, signal, now, actor)
+            outcome = await self._trigger(integration, signal, now, actor)
+            if outcome.repeated and read_back:
+                doc = await self._alerts.find_one(_open(integration, signal))
+                return replace(outcome, alert=alert_from_doc(doc) if doc else None)
+            return outcome
         if signal.action is AlertAction.ACKNOWLEDGE:
             return await self._retrying(lambda: self._acknowledge(integration, signal, now, actor))
         return await self._retrying(lambda: self._resolve(integration, signal, now, actor))
@@ -178,22 +199,22 @@ class AlertStore:
         self, integration: Integration, signal: Signal, now: datetime, actor: str
     ) -> Outcome:
         async def attempt() -> Outcome:
-            repeat = await self._repeat(integration, signal, now)
-            if repeat is not None:
-                return Outcome(repeat)
+            if await self._repeat(integration, signal, now):
+                return Outcome(None, repeated=True)
             return await self._first(integration, signal, now, actor)
 
         return await self._retrying(attempt)
 
-    async def _repeat(
-        self, integration: Integration, signal: Signal, now: datetime
-    ) -> Alert | None:
-        doc = await self._alerts.find_one_and_update(
-            _open(integration, signal),
-            {"$inc": {"count": 1}, "$max": {"lastSeenAt": now}},
-            return_document=ReturnDocument.AFTER,
+    async def _repeat(self, integration: Integration, signal: Signal, now: datetime) -> bool:
+        """One conditional update; whether the signal's alert was open to fold into.
+
+        `update_one`, not find-and-modify: on the embedded database the latter costs
+        several times as much, and a storm's repeats need nothing back.
+        """
+        result = await self._alerts.update_one(
+            _open(integration, signal), {"$inc": {"count": 1}, "$max": {"lastSeenAt": now}}
         )
-        return alert_from_doc(doc) if doc else None
+        return result.matched_count > 0
 
     async def _first(
         self, integration: Integration, signal: Signal, now: datetime, actor: str
@@ -236,7 +257,10 @@ class AlertStore:
         previous = await incidents.find_one(
             {"alertGroup": group}, sort=[("number", -1)], session=session
         )
-        number = await self._incidents.next_number(session)
+        # Outside the transaction: in a storm of new alerts every transaction would
+        # otherwise write the one counter document and conflict with all the others.
+        # A retried transaction leaves a gap in the INC numbers, nothing worse.
+        number = await self._incidents.next_number(None)
         decl = domain.declaration(alert, integration, service_id)
         change = domain.open_incident(
             alert,
@@ -318,7 +342,8 @@ class AlertStore:
             results.clear()
             results.append(await body(session))
 
-        await self._db.transaction(txn)
+        async with self._transactions:
+            await self._db.transaction(txn)
         return results[0]
 
     async def _change_incident(

@@ -199,18 +199,24 @@ class IncidentStore:
 
     # Writes inside a caller's transaction (alert intake runs several in one)
 
-    async def next_number(self, session: AsyncClientSession) -> int:
-        """The next human number (INC-n), allocated in the caller's transaction."""
-        counter = await self._db.counters.find_one_and_update(
-            {"_id": "incident"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=True,
-            session=session,
-        )
-        if counter is None:  # cannot happen: an upsert returning the new document
-            raise RuntimeError("the incident counter was not created")
-        return int(counter["seq"])
+    async def next_number(self, session: AsyncClientSession | None) -> int:
+        """The next human number (INC-n): in the caller's transaction, or (no session)
+        committed at once, outside any transaction."""
+        for _ in range(_RETRIES):
+            try:
+                counter = await self._db.counters.find_one_and_update(
+                    {"_id": "incident"},
+                    {"$inc": {"seq": 1}},
+                    upsert=True,
+                    return_document=True,
+                    session=session,
+                )
+            except DuplicateKeyError:
+                # Two first upserts raced outside a transaction; the loser increments.
+                continue
+            if counter is not None:
+                return int(counter["seq"])
+        raise RuntimeError("the incident counter could not be incremented")
 
     async def insert(self, change: Change, session: AsyncClientSession) -> None:
         """A new incident and its first events."""

@@ -152,3 +152,11 @@ def test_acknowledge_moves_only_a_triggered_incident() -> None:
     again = alerts.acknowledged(acked.incident, alert(), now=at(2), actor=ACTOR)
     assert [e.type for e in again.events] == ["ALERT_ACKNOWLEDGED"]
     assert again.incident.status is IncidentStatus.ACKNOWLEDGED
+
+
+def test_a_reopened_incident_leaves_its_alert_group() -> None:
+    grouped = replace(declared(), alert_group="1:g")
+    done = transition(grouped, IncidentStatus.RESOLVED, now=at(1), actor="ann").incident
+    assert done.alert_group == "1:g"
+    reopened = transition(done, IncidentStatus.INVESTIGATING, now=at(2), actor="ann").incident
+    assert reopened.alert_group is None

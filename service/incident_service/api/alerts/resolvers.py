@@ -108,7 +108,9 @@ class AlertMutations:
         async def work() -> domain.Alert | None:
             integration = await _sender(info, input.integration_key)
             signal = input.to_domain()
-            outcome = await info.context.alerts.ingest(integration, signal, clock.now())
+            outcome = await info.context.alerts.ingest(
+                integration, signal, clock.now(), read_back=True
+            )
             metrics.ALERTS_RECEIVED.labels("graphql", outcome.result(signal.action)).inc()
             return outcome.alert
 
@@ -142,11 +144,12 @@ class AlertMutations:
     async def rotate_integration_key(
         self, info: Info, input: IntegrationIdInput
     ) -> IntegrationKeyPayload:
-        return await payload(
-            lambda: info.context.integrations.rotate(input.id, clock.now()),
-            IntegrationKeyPayload.ok,
-            IntegrationKeyPayload.failed,
-        )
+        async def work() -> tuple[integrations.Integration, str]:
+            rotated = await info.context.integrations.rotate(input.id, clock.now())
+            info.context.resources.authenticator.forget_integration(rotated[0].id)
+            return rotated
+
+        return await payload(work, IntegrationKeyPayload.ok, IntegrationKeyPayload.failed)
 
     @strawberry.mutation(
         description="Disable an integration: its key is refused from now on. Idempotent.",
@@ -155,10 +158,11 @@ class AlertMutations:
     async def disable_integration(
         self, info: Info, input: IntegrationIdInput
     ) -> IntegrationPayload:
-        return await payload(
-            lambda: info.context.integrations.disable(
+        async def work() -> integrations.Integration:
+            disabled = await info.context.integrations.disable(
                 input.id, clock.now(), info.context.principal.actor
-            ),
-            IntegrationPayload.ok,
-            IntegrationPayload.failed,
-        )
+            )
+            info.context.resources.authenticator.forget_integration(disabled.id)
+            return disabled
+
+        return await payload(work, IntegrationPayload.ok, IntegrationPayload.failed)

@@ -53,6 +53,7 @@ def service_env(mongo_uri: str, database: str, **extra: str) -> dict[str, str]:
         # their own process (test_limits.py), not tripped by the suite's volume.
         "RATE_LIMIT_PER_KEY": "",
         "RATE_LIMIT_PER_IP": "",
+        "INTEGRATION_RATE_LIMIT": "",
         **extra,
     }
 

@@ -17,6 +17,7 @@ from incident_service.http import health
 from incident_service.http.cors import CORSByPath
 from incident_service.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from incident_service.http.request_metrics import HttpMetricsMiddleware
+from incident_service.integrations.routes import Intake
 from incident_service.observability import metrics
 from incident_service.runtime import Runtime
 from incident_service.web import status_feeds, statuspage_api
@@ -91,6 +92,11 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             ),
             *statuspage_api.statuspage_api_routes(documents),
             *status_feeds.feed_routes(documents),
+            *Intake(
+                runtime.resources.authenticator,
+                runtime.resources.alerts,
+                settings.alert_max_body_bytes,
+            ).routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     # callers count per key or user, anonymous and bad-credential requests per IP.
     rate_limit_per_key: str = "1200/minute"
     rate_limit_per_ip: str = "600/minute"
+    # Alert intake: requests per integration (a storm from one source cannot
+    # starve the others), and the largest alert body taken (PagerDuty's is 512 KB).
+    integration_rate_limit: str = "6000/minute"
+    alert_max_body_bytes: int = Field(524_288, ge=1024)
+    # Seconds a replica answers a routing key from memory (0: ask the database
+    # every time); a disabled or rotated key may work that long on other replicas.
+    integration_key_cache_seconds: float = Field(5.0, ge=0, le=300)
+    # Alert transactions (new alerts, acknowledge, resolve) one process runs at once;
+    # more only conflict and retry on the embedded database.
+    alert_max_transactions: int = Field(4, ge=1, le=256)
 
     # GraphQL surface limits.
     max_query_depth: int = Field(12, ge=1)
@@ -148,7 +158,7 @@ class Settings(BaseSettings):
     def _check_auth_settings(self) -> Settings:
         from limits import parse  # the rate-limit syntax is the library's
 
-        for name in ("rate_limit_per_key", "rate_limit_per_ip"):
+        for name in ("rate_limit_per_key", "rate_limit_per_ip", "integration_rate_limit"):
             value = getattr(self, name)
             try:
                 if value.strip():

@@ -19,10 +19,12 @@ from incident_service.jobs.worker import Worker
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
+from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.incidents import IncidentStore
+from incident_service.store.integrations import IntegrationStore
 from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
@@ -63,6 +65,7 @@ class Runtime:
         statuses, jobs = ComponentStatuses(db), JobStore(db)
         maintenances = MaintenanceStore(db, statuses, jobs)
         incidents, api_keys = IncidentStore(db, statuses), ApiKeyStore(db)
+        integrations = IntegrationStore(db)
         status_pages = StatusPageStore(db, maintenances, s.status_page_history_days)
         self.worker = Worker(
             jobs,
@@ -80,14 +83,18 @@ class Runtime:
             services=ServiceStore(db, statuses),
             maintenances=maintenances,
             api_keys=api_keys,
+            integrations=integrations,
+            alerts=AlertStore(db, incidents, s.alert_max_transactions),
             status_pages=status_pages,
             sla_targets=s.sla.targets(),
             authenticator=Authenticator(
                 s.admin_api_key,
                 api_keys,
+                integrations,
                 _oidc(s),
                 s.api_key_touch_interval,
-                RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip),
+                RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip, s.integration_rate_limit),
+                s.integration_key_cache_seconds,
             ),
             broker=self.broker,
             connections=self.connections,
@@ -118,6 +125,7 @@ class Runtime:
     async def start(self) -> None:
         await self.database.ensure_indexes()
         await self.resources.api_keys.ensure_indexes()
+        await self.resources.integrations.ensure_indexes()
         await self.broker.start()
         await self.change_stream.start()
         await self.worker.start()

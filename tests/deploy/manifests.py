@@ -99,17 +99,18 @@ def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def app_routes() -> tuple[set[str], set[str]]:
-    """(exact paths answering GET, mount prefixes) of the real application."""
+def app_routes(method: str | None = "GET") -> tuple[set[str], set[str]]:
+    """(exact paths answering `method`, or any method when None; mount prefixes) of the
+    real application."""
     app = create_app(Settings(), "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100")
     exact: set[str] = set()
     prefixes: set[str] = set()
     for route in app.routes:
         if isinstance(route, Mount):
             prefixes.add(route.path)
-        elif (isinstance(route, Route) and "GET" in (route.methods or ())) or isinstance(
-            route, WebSocketRoute
-        ):
+        elif (
+            isinstance(route, Route) and (method is None or method in (route.methods or ()))
+        ) or isinstance(route, WebSocketRoute):
             exact.add(route.path)
     return exact, prefixes
 

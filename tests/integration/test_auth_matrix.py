@@ -16,11 +16,22 @@ import graphql
 import pytest
 
 from incident_service.api.schema import build_schema
-from tests.support.api import ADD_NOTE, create_key, declare, error_codes, mutate
+from tests.support.api import (
+    ADD_NOTE,
+    create_integration,
+    create_key,
+    declare,
+    error_codes,
+    mutate,
+)
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
+#: An integration's routing key: outside the role ladder, it reaches alert intake and
+#: what anonymous callers reach, nothing else.
+ROUTING_KEY = "ROUTING_KEY"
+CALLERS = (*ROLES, ROUTING_KEY)
 
 #: The minimum role of every root field: the rule table of docs/access-control.md, as data.
 EXPECTED: dict[str, str] = {
@@ -58,13 +69,23 @@ EXPECTED: dict[str, str] = {
     "Mutation.createApiKey": "ADMIN",
     "Mutation.revokeApiKey": "ADMIN",
     "Query.apiKeys": "ADMIN",
+    # Alerts: read by VIEWER, integrations managed by ADMIN, reported with a routing key.
+    "Query.alerts": "VIEWER",
+    "Query.integrations": "ADMIN",
+    "Mutation.createIntegration": "ADMIN",
+    "Mutation.rotateIntegrationKey": "ADMIN",
+    "Mutation.disableIntegration": "ADMIN",
+    "Mutation.reportAlert": ROUTING_KEY,
 }
 
 ACCESS_CONTROL = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
 
 
 def expected_outcome(operation: str, role: str) -> str:
-    if ROLES.index(role) >= ROLES.index(EXPECTED[operation]):
+    rule = EXPECTED[operation]
+    if role == ROUTING_KEY:
+        return "allowed" if rule in ("ANONYMOUS", ROUTING_KEY) else "FORBIDDEN"
+    if rule != ROUTING_KEY and ROLES.index(role) >= ROLES.index(rule):
         return "allowed"
     return "UNAUTHENTICATED" if role == "ANONYMOUS" else "FORBIDDEN"
 
@@ -93,11 +114,17 @@ def readme_rules() -> dict[str, str]:
         m = row.match(line)
         if not m:
             continue
-        cells = [c.strip() for c in m.group(3).split("|")][: len(ROLES)]
-        allowed = [role for role, cell in zip(ROLES, cells, strict=True) if cell == "yes"]
-        assert allowed, line
-        assert cells == ["no"] * ROLES.index(allowed[0]) + ["yes"] * len(allowed), line
-        rules[f"{m.group(1)}.{m.group(2)}"] = allowed[0]
+        cells = [c.strip() for c in m.group(3).split("|")][: len(CALLERS)]
+        ladder, routing_key = cells[: len(ROLES)], cells[len(ROLES)]
+        allowed = [role for role, cell in zip(ROLES, ladder, strict=True) if cell == "yes"]
+        operation = f"{m.group(1)}.{m.group(2)}"
+        if not allowed:
+            assert routing_key == "yes", line
+            rules[operation] = ROUTING_KEY
+            continue
+        assert ladder == ["no"] * ROLES.index(allowed[0]) + ["yes"] * len(allowed), line
+        assert (routing_key == "yes") == (allowed[0] == "ANONYMOUS"), line
+        rules[operation] = allowed[0]
     return rules
 
 
@@ -175,6 +202,7 @@ def keys(gql: GraphQLClient) -> dict[str, str | None]:
         "VIEWER": create_key(gql, f"matrix-viewer-{suffix}", "VIEWER")[0],
         "RESPONDER": create_key(gql, f"matrix-responder-{suffix}", "RESPONDER")[0],
         "ADMIN": create_key(gql, f"matrix-admin-{suffix}", "ADMIN")[0],
+        ROUTING_KEY: create_integration(gql, f"matrix-integration-{suffix}")[0],
     }
 
 
@@ -200,7 +228,7 @@ HTTP_OPERATIONS = [op for op in EXPECTED if not op.startswith("Subscription.")]
 SUBSCRIPTIONS = [op for op in EXPECTED if op.startswith("Subscription.")]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", CALLERS)
 @pytest.mark.parametrize("operation", HTTP_OPERATIONS)
 def test_http_operation_access(
     operation: str, role: str, gql: GraphQLClient, keys: dict[str, str | None], args: Args
@@ -239,7 +267,7 @@ def first_subscription_result(
         return message
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", CALLERS)
 @pytest.mark.parametrize("operation", SUBSCRIPTIONS)
 def test_subscription_access(
     operation: str,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from incident_service.embedded import EmbeddedMongo
-from tests.support.api import create_key, error_codes
+from tests.support.api import create_integration, create_key, error_codes
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 
@@ -195,7 +195,12 @@ def test_cors_allow_list(limited: ServiceProcess) -> None:
 
 @pytest.fixture(scope="module")
 def rate_limited(service: ServiceProcess) -> Iterator[ServiceProcess]:
-    env = {**service.env, "RATE_LIMIT_PER_KEY": "5/minute", "RATE_LIMIT_PER_IP": "3/minute"}
+    env = {
+        **service.env,
+        "RATE_LIMIT_PER_KEY": "5/minute",
+        "RATE_LIMIT_PER_IP": "3/minute",
+        "INTEGRATION_RATE_LIMIT": "4/minute",
+    }
     proc = ServiceProcess(env).start()
     try:
         yield proc
@@ -234,6 +239,28 @@ def test_rate_limit_per_ip(rate_limited: ServiceProcess) -> None:
     guesser = {"x-forwarded-for": "203.0.113.9", "authorization": "Bearer isk_guess"}
     statuses = [httpx.post(url, json=query, headers=guesser).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_rate_limit_per_integration(rate_limited: ServiceProcess, gql: GraphQLClient) -> None:
+    noisy, _ = create_integration(gql, f"noisy-{uuid.uuid4().hex[:8]}")
+    quiet, _ = create_integration(gql, f"quiet-{uuid.uuid4().hex[:8]}")
+    url = f"{rate_limited.url}/integrations/events/v2/enqueue"
+
+    def send(key: str) -> httpx.Response:
+        event = {
+            "routing_key": key,
+            "event_action": "trigger",
+            "dedup_key": "flapping",
+            "payload": {"summary": "Flapping", "source": "x", "severity": "info"},
+        }
+        return httpx.post(url, json=event, timeout=30)
+
+    assert [send(noisy).status_code for _ in range(4)] == [202] * 4
+    throttled = send(noisy)
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+    assert throttled.json()["status"] == "throttle event"
+    # A storm from one source does not starve another.
+    assert send(quiet).status_code == 202
 
 
 def test_rate_limit_on_websocket_connections(rate_limited: ServiceProcess) -> None:

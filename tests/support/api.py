@@ -112,6 +112,57 @@ STATUS_PAGE_FIELDS = """overallStatus updatedAt
 STATUS_PAGE = "subscription { statusPage { " + STATUS_PAGE_FIELDS + " } }"
 
 
+# --- alerts and integrations -----------------------------------------------------------
+
+ALERT_FIELDS = """
+  id dedupKey status summary source severity count firstSeenAt lastSeenAt resolvedAt
+  suppressed labels { name value } details integration { id name } incident { id key status }
+"""
+CREATE_INTEGRATION = _mutation(
+    "createIntegration",
+    "CreateIntegrationInput",
+    "integration { id name kind prefix autoResolve } routingKey userErrors { field code message }",
+)
+ROTATE_INTEGRATION_KEY = _mutation(
+    "rotateIntegrationKey",
+    "IntegrationIdInput",
+    "integration { id prefix rotatedAt } routingKey userErrors { field code message }",
+)
+DISABLE_INTEGRATION = _mutation(
+    "disableIntegration",
+    "IntegrationIdInput",
+    "integration { id disabledAt } userErrors { field code message }",
+)
+REPORT_ALERT = _mutation(
+    "reportAlert",
+    "ReportAlertInput",
+    "alert { id dedupKey status count suppressed } userErrors { field code message }",
+)
+ALERTS = f"""query($filter: AlertFilter, $first: Int, $after: String) {{
+  alerts(filter: $filter, first: $first, after: $after) {{
+    totalCount
+    pageInfo {{ hasNextPage endCursor }}
+    edges {{ cursor node {{ {ALERT_FIELDS} }} }}
+  }}
+}}"""
+
+
+def create_integration(
+    gql: GraphQLClient, name: str, kind: str = "EVENTS_V2", **fields: Any
+) -> tuple[str, dict[str, Any]]:
+    """Create an integration as the admin; return its routing key and the integration."""
+    data = gql(CREATE_INTEGRATION, {"input": {"name": name, "kind": kind, **fields}}, key=ADMIN_KEY)
+    payload = data["createIntegration"]
+    assert payload["userErrors"] == [], payload
+    return payload["routingKey"], payload["integration"]
+
+
+def alerts(gql: GraphQLClient, **filter: Any) -> list[Any]:
+    """Every alert matching the filter (at most 100), newest first."""
+    data = gql(ALERTS, {"filter": filter or None, "first": 100})
+    return [e["node"] for e in data["alerts"]["edges"]]
+
+
 # --- helpers --------------------------------------------------------------------------
 
 

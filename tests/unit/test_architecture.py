@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"domain", "store", "access", "realtime", "observability"},
     "http": {"observability"},
     "jobs": {"domain", "store", "observability"},
+    "integrations": {"domain", "store", "access", "observability"},
     "web": {"domain", "store", "realtime", "observability"},
 }
 #: Root modules any folder but `domain` may use: the clock and the settings.

@@ -2,7 +2,8 @@
 
 HTTP requests and both websocket subprotocols (at `connection_init`) go
 through `Authenticator.principal_for`. A bearer token is, in this order, the
-bootstrap ADMIN_API_KEY, a stored API key (`isk_...`) or an OIDC JWT; no
+bootstrap ADMIN_API_KEY, a stored API key (`isk_...`), an integration's
+routing key (`irk_...`, which reaches alert intake only) or an OIDC JWT; no
 token means anonymous. Every caller is counted against its rate limit.
 """
 
@@ -11,21 +12,27 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from incident_service import clock
 from incident_service.access.oidc import OidcVerifier, looks_like_jwt
 from incident_service.access.ratelimit import RateLimiter, Verdict
+from incident_service.domain import integrations
 from incident_service.domain.apikeys import PREFIX, digest, needs_touch
+from incident_service.domain.integrations import Integration
 from incident_service.domain.principal import ANONYMOUS, Principal, Role
 from incident_service.store.apikeys import ApiKeyStore
+from incident_service.store.integrations import IntegrationStore
 
 log = logging.getLogger(__name__)
 
 #: Longer tokens are refused unread: no key is this long, and no sane JWT.
 MAX_KEY_LENGTH = 200
 MAX_JWT_LENGTH = 16_384
+#: Routing keys remembered at once; past this the memory starts over.
+MAX_CACHED_KEYS = 10_000
 
 
 class Unauthenticated(Exception):
@@ -67,10 +74,15 @@ def match_admin_key(token: str, admin_key: str) -> Principal | None:
 class Authenticator:
     admin_key: str
     keys: ApiKeyStore
+    integrations: IntegrationStore
     oidc: OidcVerifier | None
     touch_interval: float
     limiter: RateLimiter
+    integration_cache_seconds: float = 0.0
     _touches: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _integration_cache: dict[bytes, tuple[Integration, float]] = field(
+        default_factory=dict, init=False
+    )
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.
@@ -103,9 +115,51 @@ class Authenticator:
             return admin
         if token.startswith(PREFIX) and len(token) <= MAX_KEY_LENGTH:
             return await self._stored_key(token)
+        if token.startswith(integrations.PREFIX):
+            found = await self.integration_for(token)
+            return found.principal() if found else None
         if self.oidc is not None and looks_like_jwt(token) and len(token) <= MAX_JWT_LENGTH:
             return self.oidc.verify(token)
         return None
+
+    async def integration_for(self, key: str) -> Integration | None:
+        """The enabled integration a routing key belongs to, or None.
+
+        Found keys are remembered for `integration_cache_seconds`, so that a repeat in an
+        alert storm costs one database write and no read. Rotating or disabling through
+        this process forgets the key at once; other replicas within that time.
+        """
+        if not key.startswith(integrations.PREFIX) or len(key) > MAX_KEY_LENGTH:
+            return None
+        hashed = digest(key)
+        now = time.monotonic()
+        cached = self._integration_cache.get(hashed)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = await self.integrations.find_active(key)
+        if found is not None and self.integration_cache_seconds > 0:
+            if len(self._integration_cache) >= MAX_CACHED_KEYS:
+                self._integration_cache.clear()
+            self._integration_cache[hashed] = (found, now + self.integration_cache_seconds)
+        return found
+
+    def forget_integration(self, integration_id: str) -> None:
+        """Its key was rotated or it was disabled: stop answering from memory."""
+        stale = [h for h, (i, _) in self._integration_cache.items() if i.id == integration_id]
+        for hashed in stale:
+            del self._integration_cache[hashed]
+
+    def check_intake(self, integration: Integration) -> None:
+        """Count one alert request against the integration's own rate; RateLimited over it."""
+        verdict = self.limiter.check_integration(integration.id)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
+
+    def check_ip(self, client_ip: str) -> None:
+        """Count a request that named nobody against its IP (slows down guessing keys)."""
+        verdict = self.limiter.check_ip(client_ip)
+        if not verdict.allowed:
+            raise RateLimited(verdict)
 
     async def _stored_key(self, token: str) -> Principal | None:
         key = await self.keys.find_active(token)

@@ -31,13 +31,18 @@ ALLOWED = Verdict(True)
 
 
 class RateLimiter:
-    def __init__(self, per_key: str, per_ip: str) -> None:
-        self._per_key: RateLimitItem | None = parse(per_key) if per_key.strip() else None
-        self._per_ip: RateLimitItem | None = parse(per_ip) if per_ip.strip() else None
+    def __init__(self, per_key: str, per_ip: str, per_integration: str = "") -> None:
+        self._per_key = _item(per_key)
+        self._per_ip = _item(per_ip)
+        self._per_integration = _item(per_integration)
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
     def check_principal(self, principal: Principal) -> Verdict:
         return self._hit(self._per_key, f"{principal.kind}:{principal.name}")
+
+    def check_integration(self, integration_id: str) -> Verdict:
+        """Alert intake of one integration: a storm from one source cannot starve the others."""
+        return self._hit(self._per_integration, f"intake:{integration_id}")
 
     def check_ip(self, ip: str) -> Verdict:
         return self._hit(self._per_ip, f"ip:{ip}")
@@ -47,3 +52,7 @@ class RateLimiter:
             return ALLOWED
         reset_at, _ = self._window.get_window_stats(item, who)
         return Verdict(False, max(1, math.ceil(reset_at - time.time())), str(item))
+
+
+def _item(rate: str) -> RateLimitItem | None:
+    return parse(rate) if rate.strip() else None

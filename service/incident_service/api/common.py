@@ -43,6 +43,19 @@ strawberry.enum(
     description="SCHEDULED -> IN_PROGRESS -> COMPLETED at its times; CANCELLED before it starts.",
 )
 strawberry.enum(IncidentOrder, description="Order of the incident list.")
+IntegrationKind = enums.IntegrationKind
+strawberry.enum(
+    IntegrationKind,
+    description="The sender an integration is for: Prometheus Alertmanager or PagerDuty Events v2.",
+)
+AlertStatus = enums.AlertStatus
+strawberry.enum(AlertStatus, description="TRIGGERED -> ACKNOWLEDGED -> RESOLVED.")
+AlertAction = enums.AlertAction
+strawberry.enum(AlertAction, description="What an alert event does (Events v2 event_action).")
+Severity = enums.Severity
+strawberry.enum(
+    Severity, description="Alert severity; it maps to impact x urgency and a component impact."
+)
 
 D = TypeVar("D")
 P = TypeVar("P")

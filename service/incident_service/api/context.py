@@ -24,8 +24,10 @@ from incident_service.domain.priority import SlaTarget
 from incident_service.domain.service import Service
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.connections import Connections
+from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.incidents import IncidentStore
+from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
@@ -40,6 +42,8 @@ class Resources:
     services: ServiceStore
     maintenances: MaintenanceStore
     api_keys: ApiKeyStore
+    integrations: IntegrationStore
+    alerts: AlertStore
     status_pages: StatusPageStore
     sla_targets: dict[Priority, SlaTarget]
     authenticator: Authenticator
@@ -87,6 +91,14 @@ class Context:
     @property
     def api_keys(self) -> ApiKeyStore:
         return self.resources.api_keys
+
+    @property
+    def integrations(self) -> IntegrationStore:
+        return self.resources.integrations
+
+    @property
+    def alerts(self) -> AlertStore:
+        return self.resources.alerts
 
     @property
     def status_pages(self) -> StatusPageStore:

@@ -19,6 +19,9 @@ class _RoleAtLeast(BasePermission):
         if principal.kind == "anonymous":
             self.message = "Authentication required: send Authorization: Bearer <api key>"
             self.error_extensions = {"code": "UNAUTHENTICATED"}
+        elif principal.kind == "integration":
+            self.message = "Forbidden: a routing key may only report alerts"
+            self.error_extensions = {"code": "FORBIDDEN"}
         else:
             self.message = (
                 f"Forbidden: this needs the {self.required.name} role"
@@ -44,3 +47,21 @@ class IsAdmin(_RoleAtLeast):
     """Manage services, API keys and settings."""
 
     required = Role.ADMIN
+
+
+class IsAlertSender(BasePermission):
+    """Report alerts: a routing key as the bearer token, or one in `input.integrationKey`
+    (then checked by the resolver, as Events v2 checks `routing_key`)."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        given = getattr(kwargs.get("input"), "integration_key", None)
+        if principal.kind == "integration" or given:
+            return True
+        if principal.kind == "anonymous":
+            self.message = "Authentication required: send an integration's routing key"
+            self.error_extensions = {"code": "UNAUTHENTICATED"}
+        else:
+            self.message = "Forbidden: only an integration's routing key may report alerts"
+            self.error_extensions = {"code": "FORBIDDEN"}
+        return False

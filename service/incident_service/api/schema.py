@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from incident_service.api.access.resolvers import AccessMutations, AccessQueries
+from incident_service.api.alerts.resolvers import AlertMutations, AlertQueries
 from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
@@ -20,10 +21,18 @@ from incident_service.config import Settings
 
 Query = merge_types(
     "Query",
-    (IncidentQueries, ServiceQueries, MaintenanceQueries, AccessQueries, StatusPageQueries),
+    (
+        IncidentQueries,
+        ServiceQueries,
+        MaintenanceQueries,
+        AlertQueries,
+        AccessQueries,
+        StatusPageQueries,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (IncidentMutations, ServiceMutations, MaintenanceMutations, AccessMutations)
+    "Mutation",
+    (IncidentMutations, ServiceMutations, MaintenanceMutations, AlertMutations, AccessMutations),
 )
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 

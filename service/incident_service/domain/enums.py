@@ -90,3 +90,29 @@ class MaintenanceStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+
+
+class IntegrationKind(StrEnum):
+    ALERTMANAGER = "ALERTMANAGER"
+    EVENTS_V2 = "EVENTS_V2"
+
+
+class AlertStatus(StrEnum):
+    TRIGGERED = "TRIGGERED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+
+
+class AlertAction(StrEnum):
+    TRIGGER = "TRIGGER"
+    ACKNOWLEDGE = "ACKNOWLEDGE"
+    RESOLVE = "RESOLVE"
+
+
+class Severity(StrEnum):
+    """The Events v2 vocabulary; Alertmanager's `severity` label is read in it."""
+
+    CRITICAL = "CRITICAL"
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+    INFO = "INFO"

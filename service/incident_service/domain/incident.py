@@ -87,6 +87,9 @@ class Incident:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     idempotency_key: str | None = None
+    #: `<integration id>:<group>` of an incident opened by monitoring: a group has at
+    #: most one open incident (a unique partial index in the store).
+    alert_group: str | None = None
     version: int = 1
     last_seq: int = 0
 
@@ -113,7 +116,7 @@ class Change:
     events: tuple[Event, ...]
 
 
-class _Recorder:
+class Recorder:
     """Collects events for one command, numbering them after the last seq."""
 
     def __init__(self, incident_id: str, last_seq: int, at: datetime, actor: str) -> None:
@@ -154,6 +157,11 @@ class _Recorder:
         return Change(changed, tuple(self.events))
 
 
+def recorder(incident: Incident, now: datetime, actor: str) -> Recorder:
+    """An event recorder for a command defined outside this module (alerts)."""
+    return Recorder(incident.id, incident.last_seq, now, actor)
+
+
 @dataclass(frozen=True)
 class Declaration:
     title: str
@@ -168,6 +176,7 @@ class Declaration:
     detected_at: datetime | None = None
     idempotency_key: str | None = None
     component_impacts: Sequence[ImpactSpec] = ()
+    alert_group: str | None = None
 
 
 def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
@@ -176,6 +185,7 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
     labels = validation.labels(list(cmd.labels))
     specs = impacts.check(cmd.component_impacts)
     _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
+    _check_not_future(cmd.detected_at, now, "detectedAt")
     incident = Incident(
         id=id,
         number=number,
@@ -195,9 +205,10 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         impact_started_at=cmd.impact_started_at,
         detected_at=cmd.detected_at or now,
         idempotency_key=cmd.idempotency_key,
+        alert_group=cmd.alert_group,
         version=0,
     )
-    rec = _Recorder(id, 0, now, actor)
+    rec = Recorder(id, 0, now, actor)
     rec.add(
         "DECLARED",
         f"Declared {incident.key}: {title} ({incident.priority.value})",
@@ -214,7 +225,7 @@ def _affected(service_ids: Sequence[str], specs: Sequence[ImpactSpec]) -> tuple[
     return tuple(dict.fromkeys([*service_ids, *(s.service_id for s in specs)]))
 
 
-def _record_impacts(rec: _Recorder, specs: Sequence[ImpactSpec]) -> None:
+def _record_impacts(rec: Recorder, specs: Sequence[ImpactSpec]) -> None:
     rec.add(
         "IMPACTS_CHANGED",
         impacts.describe(specs),
@@ -278,7 +289,7 @@ def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Cha
     if not diff and not impacts_moved:
         return Change(incident, ())
     new = replace(incident, **diff, component_impacts=new_impacts)
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     if diff:
         rec.add(
             "UPDATED",
@@ -332,7 +343,7 @@ def transition(
     new = replace(incident, status=to, **stamps)
     if resolution is not None:
         new = replace(new, resolution=resolution)
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add(
         "STATUS_CHANGED",
         note or f"Status changed from {source.value} to {to.value}",
@@ -341,13 +352,17 @@ def transition(
     if resolution is not None:
         rec.add("RESOLUTION_SET", resolution)
     new = _impacts_follow_status(incident, new, rec, now)
+    if not incident.is_open and new.is_open:
+        # Reopened by a person: no longer the alert group's incident. The group may
+        # already have a newer open one, and at most one per group may be open.
+        new = replace(new, alert_group=None)
     if public_text is not None:
         new = _publish_update(new, rec, public_text, Visibility.PUBLIC)
     return rec.commit(new)
 
 
 def _impacts_follow_status(
-    before: Incident, after: Incident, rec: _Recorder, now: datetime
+    before: Incident, after: Incident, rec: Recorder, now: datetime
 ) -> Incident:
     if before.is_open and not after.is_open:
         ended = impacts.end_all(after.component_impacts, now)
@@ -392,7 +407,7 @@ def _milestones(incident: Incident, to: IncidentStatus, now: datetime) -> dict[s
 def add_note(incident: Incident, body: str, *, now: datetime, actor: str) -> Change:
     _require_not_closed(incident)
     text = validation.text(body, "body", required=True)
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add("NOTE_ADDED", text)
     return rec.commit(incident)
 
@@ -403,12 +418,12 @@ def post_update(
     """A status update. A PUBLIC one also publishes the incident on the status page."""
     _require_not_closed(incident)
     text = validation.required_text(body, "body")
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     return rec.commit(_publish_update(incident, rec, text, visibility))
 
 
 def _publish_update(
-    incident: Incident, rec: _Recorder, text: str, visibility: Visibility
+    incident: Incident, rec: Recorder, text: str, visibility: Visibility
 ) -> Incident:
     new = incident
     if visibility is Visibility.PUBLIC and incident.visibility is not Visibility.PUBLIC:
@@ -433,7 +448,7 @@ def assign_role(
     kept = tuple(r for r in incident.roles if not (role in SINGLE_HOLDER_ROLES and r.role is role))
     replaced = [r.user for r in incident.roles if r not in kept]
     new = replace(incident, roles=(*kept, RoleAssignment(role, user, now)))
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     message = f"{user} is now {role.value}"
     if replaced:
         message += f" (replacing {', '.join(replaced)})"
@@ -450,7 +465,7 @@ def unassign_role(
         raise DomainError(
             UserErrorCode.NOT_FOUND, f"{user} does not hold {role.value}", ("input", "user")
         )
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add("ROLE_UNASSIGNED", f"{user} is no longer {role.value}", role=role.value, user=user)
     return rec.commit(replace(incident, roles=kept))
 
@@ -460,7 +475,7 @@ def set_root_cause(incident: Incident, root_cause: str, *, now: datetime, actor:
     text = validation.text(root_cause, "rootCause", required=True)
     if text == incident.root_cause:
         return Change(incident, ())
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add("ROOT_CAUSE_SET", text)
     return rec.commit(replace(incident, root_cause=text))
 
@@ -486,7 +501,7 @@ def link(
             ("input", "kind"),
         )
     new = replace(incident, links=(*incident.links, IncidentLink(kind, other.id, now)))
-    rec = _Recorder(incident.id, incident.last_seq, now, actor)
+    rec = Recorder(incident.id, incident.last_seq, now, actor)
     verb = "duplicate of" if kind is LinkKind.DUPLICATE_OF else "related to"
     rec.add(
         "INCIDENT_LINKED",

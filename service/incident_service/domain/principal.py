@@ -24,7 +24,11 @@ class Principal:
     @property
     def actor(self) -> str:
         """How this principal is named on the timeline."""
-        return self.name if self.kind != "api_key" else f"key:{self.name}"
+        if self.kind == "api_key":
+            return f"key:{self.name}"
+        if self.kind == "integration":
+            return f"integration:{self.name}"
+        return self.name
 
 
 ANONYMOUS = Principal("anonymous", Role.ANONYMOUS, "anonymous")

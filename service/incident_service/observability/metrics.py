@@ -135,6 +135,14 @@ JOBS_RUN = Counter(
     ["kind", "outcome"],
 )
 
+# --- Alert intake ----------------------------------------------------------
+ALERTS_RECEIVED = Counter(
+    f"{NAMESPACE}_alerts_received_total",
+    "Alert events taken in, by way in (alertmanager, events_v2, graphql) and result "
+    "(new, repeat, acknowledged, resolved, suppressed, ignored, rejected).",
+    ["via", "result"],
+)
+
 # --- Lifecycle -------------------------------------------------------------
 DRAINING = Gauge(
     f"{NAMESPACE}_draining",

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from incident_service.domain.apikeys import ApiKey, hash_secret, new_key
 from incident_service.domain.errors import not_found, validation
 from incident_service.domain.principal import Role
 from incident_service.store.codec import Doc
-from incident_service.store.database import Database
+from incident_service.store.database import Database, deactivate
 
 COLLECTION = "api_keys"
 INDEXES = [
@@ -110,14 +110,9 @@ class ApiKeyStore:
             key_id = str(ObjectId(raw_id))
         except (InvalidId, TypeError):
             raise not_found("API key") from None
-        doc = await self._keys.find_one_and_update(
-            {"_id": key_id, "active": True},
-            {"$set": {"active": False, "revokedAt": now, "revokedBy": actor}},
-            projection={"hash": 0},
-            return_document=ReturnDocument.AFTER,
+        doc = await deactivate(
+            self._keys, key_id, {"revokedAt": now, "revokedBy": actor}, {"hash": 0}
         )
-        if doc is None:
-            doc = await self._keys.find_one({"_id": key_id}, projection={"hash": 0})
         if doc is None:
             raise not_found("API key")
         return _from_doc(doc)

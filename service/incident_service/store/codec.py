@@ -85,6 +85,8 @@ def incident_to_doc(i: Incident) -> Doc:
         doc[field_name(name)] = getattr(i, name)
     if i.idempotency_key is not None:
         doc["idempotencyKey"] = i.idempotency_key
+    if i.alert_group is not None:
+        doc["alertGroup"] = i.alert_group
     return doc
 
 
@@ -120,6 +122,7 @@ def incident_from_doc(d: Doc) -> Incident:
         resolution=d.get("resolution"),
         declared_by=d.get("declaredBy", "unknown"),
         idempotency_key=d.get("idempotencyKey"),
+        alert_group=d.get("alertGroup"),
         version=d["version"],
         last_seq=d["lastSeq"],
         **times,

@@ -6,7 +6,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, MongoClient
+from pymongo import (
+    ASCENDING,
+    DESCENDING,
+    AsyncMongoClient,
+    IndexModel,
+    MongoClient,
+    ReturnDocument,
+)
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -55,6 +62,20 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("activeImpactServiceIds", ASCENDING), ("number", ASCENDING)],
             name="active_impacts",
         ),
+        # One open incident per alert group: concurrent first alerts of a group
+        # cannot open two (the loser joins the winner's incident).
+        IndexModel(
+            [("alertGroup", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"alertGroup": {"$type": "string"}, "open": True},
+            name="open_alert_group_unique",
+        ),
+        # The group's latest incident, to link a new one RELATED to it.
+        IndexModel(
+            [("alertGroup", ASCENDING), ("number", DESCENDING)],
+            partialFilterExpression={"alertGroup": {"$type": "string"}},
+            name="alert_group_latest",
+        ),
     ],
     "incident_events": [
         IndexModel([("incidentId", ASCENDING), ("seq", ASCENDING)], unique=True, name="timeline"),
@@ -79,11 +100,47 @@ INDEXES: dict[str, list[IndexModel]] = {
     "maintenance_events": [
         IndexModel([("maintenanceId", ASCENDING), ("at", ASCENDING)], name="history"),
     ],
+    "alerts": [
+        # One open alert per (integration, dedup key): the race between concurrent
+        # first triggers is settled by the database, not by a read-then-write.
+        IndexModel(
+            [("integrationId", ASCENDING), ("dedupKey", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"open": True},
+            name="open_dedup_unique",
+        ),
+        IndexModel([("firstSeenAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        *(
+            IndexModel(
+                [(field, ASCENDING), ("firstSeenAt", DESCENDING), ("_id", DESCENDING)],
+                name=f"{field}_newest",
+            )
+            for field in ("status", "integrationId", "incidentId", "severity")
+        ),
+        # Open alerts of an incident: whether its last one has resolved.
+        IndexModel([("incidentId", ASCENDING), ("open", ASCENDING)], name="incident_open"),
+    ],
     "jobs": [
         # The workers' claim: due pending jobs, oldest first.
         IndexModel([("status", ASCENDING), ("dueAt", ASCENDING)], name="due"),
     ],
 }
+
+
+async def deactivate(
+    collection: AsyncCollection[Doc], doc_id: str, changes: Doc, hidden: Doc
+) -> Doc | None:
+    """Set `active: false` and `changes` on an active document, once: a document already
+    inactive is returned unchanged (revoking twice is not an error). None: no such id."""
+    doc = await collection.find_one_and_update(
+        {"_id": doc_id, "active": True},
+        {"$set": {"active": False, **changes}},
+        projection=hidden,
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        doc = await collection.find_one({"_id": doc_id}, projection=hidden)
+    return doc
 
 
 class DatabaseUnavailable(Exception):
@@ -143,6 +200,10 @@ class Database:
     @property
     def maintenance_events(self) -> AsyncCollection[Doc]:
         return self.db["maintenance_events"]
+
+    @property
+    def alerts(self) -> AsyncCollection[Doc]:
+        return self.db["alerts"]
 
     @property
     def jobs(self) -> AsyncCollection[Doc]:

@@ -72,7 +72,7 @@ class Page:
     has_next: bool
 
 
-class _Stale(Exception):
+class Stale(Exception):
     """The incident moved on between read and write."""
 
 
@@ -142,21 +142,9 @@ class IncidentStore:
 
         async def txn(session: AsyncClientSession) -> None:
             created.clear()
-            counter = await self._db.counters.find_one_and_update(
-                {"_id": "incident"},
-                {"$inc": {"seq": 1}},
-                upsert=True,
-                return_document=True,
-                session=session,
-            )
-            if counter is None:  # cannot happen: an upsert returning the new document
-                raise RuntimeError("the incident counter was not created")
-            change = declare(cmd, id=str(ObjectId()), number=counter["seq"], now=now, actor=actor)
-            await self._incidents.insert_one(
-                codec.incident_to_doc(change.incident), session=session
-            )
-            await self._insert_events(change.events, session)
-            await self._follow_components((), change, session)
+            number = await self.next_number(session)
+            change = declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
+            await self.insert(change, session)
             created.append(change)
 
         try:
@@ -191,7 +179,7 @@ class IncidentStore:
                 return change
             try:
                 await self._save(change, incident)
-            except _Stale:
+            except Stale:
                 if expected_version is not None:
                     fresh = await self.get(incident_id)
                     raise conflict(expected_version, fresh.version if fresh else -1) from None
@@ -200,23 +188,67 @@ class IncidentStore:
         raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
 
     async def _save(self, change: Change, previous: Incident) -> None:
-        doc = codec.incident_to_doc(change.incident)
-        previous_version = previous.version
-
         async def txn(session: AsyncClientSession) -> None:
-            result = await self._incidents.replace_one(
-                {"_id": doc["_id"], "version": previous_version}, doc, session=session
-            )
-            if result.matched_count == 0:
-                raise _Stale
-            await self._insert_events(change.events, session)
-            await self._follow_components(previous.component_impacts, change, session)
+            await self.write(change, previous, session)
 
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:
             # Same (incidentId, seq) written by a concurrent writer.
-            raise _Stale from None
+            raise Stale from None
+
+    # Writes inside a caller's transaction (alert intake runs several in one)
+
+    async def next_number(self, session: AsyncClientSession | None) -> int:
+        """The next human number (INC-n): in the caller's transaction, or (no session)
+        committed at once, outside any transaction."""
+        for _ in range(_RETRIES):
+            try:
+                counter = await self._db.counters.find_one_and_update(
+                    {"_id": "incident"},
+                    {"$inc": {"seq": 1}},
+                    upsert=True,
+                    return_document=True,
+                    session=session,
+                )
+            except DuplicateKeyError:
+                # Two first upserts raced outside a transaction; the loser increments.
+                continue
+            if counter is not None:
+                return int(counter["seq"])
+        raise RuntimeError("the incident counter could not be incremented")
+
+    async def insert(self, change: Change, session: AsyncClientSession) -> None:
+        """A new incident and its first events."""
+        await self._incidents.insert_one(codec.incident_to_doc(change.incident), session=session)
+        await self._insert_events(change.events, session)
+        await self._follow_components((), change, session)
+
+    async def write(self, change: Change, previous: Incident, session: AsyncClientSession) -> None:
+        """A change to a stored incident, guarded by the version it was computed from."""
+        if not change.events:
+            return
+        doc = codec.incident_to_doc(change.incident)
+        result = await self._incidents.replace_one(
+            {"_id": doc["_id"], "version": previous.version}, doc, session=session
+        )
+        if result.matched_count == 0:
+            raise Stale
+        await self._insert_events(change.events, session)
+        await self._follow_components(previous.component_impacts, change, session)
+        if previous.is_open and not change.incident.is_open:
+            await self._resolve_alerts(change.incident.id, change.events[-1].at, session)
+
+    async def _resolve_alerts(
+        self, incident_id: str, now: datetime, session: AsyncClientSession
+    ) -> None:
+        """Resolving an incident resolves its alerts (as PagerDuty does): the next trigger of
+        the same key is a new alert, and opens a new incident."""
+        await self._db.alerts.update_many(
+            {"incidentId": incident_id, "open": True},
+            {"$set": {"status": "RESOLVED", "resolvedAt": now, "open": False}},
+            session=session,
+        )
 
     async def _follow_components(
         self, before: tuple[ComponentImpact, ...], change: Change, session: AsyncClientSession

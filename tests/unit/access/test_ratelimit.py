@@ -17,3 +17,10 @@ def test_rate_limiter_counts_keys_and_ips_apart() -> None:
     assert limiter.check_ip("10.0.0.2").allowed
     off = RateLimiter("", "")
     assert all(off.check_principal(ANONYMOUS).allowed for _ in range(100))
+
+
+def test_each_integration_has_its_own_intake_allowance() -> None:
+    limiter = RateLimiter("", "", "1/minute")
+    assert limiter.check_integration("a").allowed
+    assert not limiter.check_integration("a").allowed
+    assert limiter.check_integration("b").allowed

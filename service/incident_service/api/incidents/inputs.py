@@ -104,6 +104,11 @@ class DeclareIncidentInput:
     impact_started_at: datetime | None = strawberry.field(
         default=None, description="When the impact began, if earlier than now."
     )
+    detected_at: datetime | None = strawberry.field(
+        default=None,
+        description="When monitoring or a person first noticed it (not in the future); "
+        "SLA and MTTA measure from here. Default: now.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retries with the same key return the same incident instead of a duplicate.",
@@ -127,6 +132,7 @@ class DeclareIncidentInput:
             labels=self.labels,
             visibility=self.visibility,
             impact_started_at=self.impact_started_at,
+            detected_at=self.detected_at,
             idempotency_key=self.idempotency_key,
             component_impacts=impact_specs(self.component_impacts) or (),
         )

@@ -31,6 +31,7 @@ from incident_service.domain.priority import sla_status
 from incident_service.domain.validation import page_size
 
 if TYPE_CHECKING:
+    from incident_service.api.alerts.types import Alert
     from incident_service.api.services.types import Service
 
 
@@ -242,12 +243,25 @@ class Incident:
         loaded = await info.context.service_loader.load_many(list(self.service_ids))
         return [Service.from_domain(s) for s in loaded if s is not None]
 
+    @strawberry.field(
+        description="The alerts that opened or joined it, newest first (at most 100)."
+    )
+    async def alerts(
+        self, info: Info
+    ) -> list[Annotated[Alert, strawberry.lazy("incident_service.api.alerts.types")]]:
+        from incident_service.api.alerts.types import Alert
+        from incident_service.store.alerts import AlertQuery
+
+        page = await info.context.alerts.page(AlertQuery(incident_id=str(self.id)), 100, None)
+        return [Alert.from_domain(a) for a, _ in page.items]
+
     @strawberry.field(description="SLA targets for this priority and whether they were breached.")
     def sla(self, info: Info) -> Sla:
         target = info.context.sla_targets[self.domain.priority]
-        s = sla_status(
-            target, self.declared_at, self.acknowledged_at, self.resolved_at, datetime.now(UTC)
-        )
+        # Measured from detection: an alert that waited before it was declared
+        # already used part of the time to acknowledge.
+        started = self.detected_at or self.declared_at
+        s = sla_status(target, started, self.acknowledged_at, self.resolved_at, datetime.now(UTC))
         return Sla(
             acknowledge_due=s.acknowledge_due,
             resolve_due=s.resolve_due,

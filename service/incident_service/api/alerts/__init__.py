@@ -1,0 +1,1 @@
+"""Alerts and integrations over GraphQL: intake (`reportAlert`), reads, administration."""

@@ -1,0 +1,1 @@
+"""Inbound alert endpoints: Prometheus Alertmanager webhooks and PagerDuty Events API v2."""

@@ -153,3 +153,17 @@ def test_etag_304_cache_and_cors(http: httpx.Client, path: str) -> None:
         return True
 
     wait_for(revalidated)
+
+
+def test_control_characters_typed_into_public_text_do_not_break_the_feeds(
+    http: httpx.Client, gql: GraphQLClient
+) -> None:
+    """Found in review: feedgenerator refuses C0 controls, which used to fail the whole feed."""
+    marker = uuid.uuid4().hex[:8]
+    incident = declare(gql, f"Bell\x07 and tab\x0b {marker}", visibility="PUBLIC")
+    post_update(gql, incident["id"], f"Form\x0cfeed {marker}", "PUBLIC")
+    for path in FEEDS:
+        found = wait_for(lambda p=path: entries_titled(http, p, "Bell"))
+        assert any(marker in e.title for e in found)
+    # Without STATUS_PAGE_URL the links come from the request: caches must key by host.
+    assert "Host" in http.get("/status/feed.atom").headers["vary"]

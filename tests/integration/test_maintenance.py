@@ -262,3 +262,17 @@ def test_unknown_services_are_refused(gql: GraphQLClient) -> None:
     assert payload["maintenance"] is None
     assert payload["userErrors"][0]["code"] == "NOT_FOUND"
     assert payload["userErrors"][0]["field"] == ["input", "serviceIds"]
+
+
+def test_times_without_an_offset_are_read_as_utc(gql: GraphQLClient) -> None:
+    """Found in review: a naive time used to fail with an unexpected error."""
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0, tzinfo=None)
+    payload = mutate(
+        gql,
+        SCHEDULE,
+        title="Naive times",
+        startsAt=start.isoformat(),
+        endsAt=(start + timedelta(hours=1)).isoformat(),
+    )
+    assert payload["userErrors"] == []
+    assert payload["maintenance"]["startsAt"] == start.replace(tzinfo=UTC).isoformat()

@@ -10,6 +10,7 @@ from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
+from incident_service.api.scalars import SCALAR_OVERRIDES
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.api.status_page.queries import StatusPageQueries
 from incident_service.api.subscriptions.resolvers import RealtimeSubscriptions
@@ -44,4 +45,5 @@ def build_schema(settings: Settings | None = None) -> SharedEventSchema:
         subscription=Subscription,
         extensions=extensions(settings or Settings()),
         execution_context_class=SharedEventExecutor,
+        scalar_overrides=SCALAR_OVERRIDES,
     )

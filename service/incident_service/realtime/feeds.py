@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Incidents whose last delivered seq is remembered (to coalesce one change's events).
 _SEEN_MAX = 10_000
+#: Seconds a page read by polling readers (JSON API, feeds) may be old before a rebuild.
+MAX_PAGE_AGE = 60.0
 
 
 class IncidentStates:
@@ -107,6 +110,7 @@ class StatusPageFeed:
         self.version = 0
         self.watchers = 0
         self._stale = True
+        self._built_at = 0.0
         self._dirty = asyncio.Event()
         self._published = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -123,11 +127,23 @@ class StatusPageFeed:
     async def refresh(self, *, only_if_stale: bool = False) -> StatusPage:
         """Rebuild the page (publishing it if it changed); returns the latest page."""
         async with self._lock:
-            if only_if_stale and self.latest is not None and not self._stale:
+            if (
+                only_if_stale
+                and self.latest is not None
+                and not self._stale
+                and not self._too_old()
+            ):
                 # Built while we waited for the lock (many watchers arriving at once).
                 return self.latest
-            page = await self._load()
+            # Cleared before the reads: a change that lands during them marks the
+            # page stale again instead of being overwritten by this build.
             self._stale = False
+            self._built_at = time.monotonic()
+            try:
+                page = await self._load()
+            except BaseException:
+                self._stale = True
+                raise
             if _same(self.latest, page) and self.latest is not None:
                 return self.latest
             self.latest = page
@@ -155,9 +171,13 @@ class StatusPageFeed:
         For readers that poll (the JSON API, feeds, the incident pages): a
         burst of requests costs one build, not one each.
         """
-        if self.latest is None or self._stale:
+        if self.latest is None or self._stale or self._too_old():
             return await self.refresh(only_if_stale=True)
         return self.latest
+
+    def _too_old(self) -> bool:
+        # Time-based parts (the history window, the day's uptime) move without events.
+        return time.monotonic() - self._built_at > MAX_PAGE_AGE
 
     async def watch(self) -> AsyncIterator[StatusPage]:
         """The current page at once, then every new one."""

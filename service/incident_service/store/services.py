@@ -92,35 +92,42 @@ class ServiceStore:
         )
         if wanted == current:
             return current
-        updated = replace(wanted, updated_at=now, version=current.version + 1)
+        # Only the fields asked for are written: the derived status moves the same
+        # document concurrently (every incident change on it), and must not make
+        # a settings change fail or be undone.
+        fields = {
+            key: value
+            for key, value in {
+                "name": wanted.name,
+                "description": wanted.description,
+                "public": wanted.public,
+                "group": wanted.group,
+            }.items()
+            if getattr(current, key) != value
+        }
 
         async def txn(session: AsyncClientSession) -> None:
             result = await self._db.services.update_one(
-                {"_id": service_id, "version": current.version},
-                {
-                    "$set": {
-                        "name": updated.name,
-                        "description": updated.description,
-                        "public": updated.public,
-                        "group": updated.group,
-                        "updatedAt": now,
-                        "version": updated.version,
-                    }
-                },
+                {"_id": service_id},
+                {"$set": {**fields, "updatedAt": now}, "$inc": {"version": 1}},
                 session=session,
             )
             if result.matched_count == 0:
-                raise invalid("id", "the service changed meanwhile; retry")
+                raise not_found("service")
             # Visibility and grouping change what the public page shows.
             await self._db.service_events.insert_one(
-                status_event(updated, "SERVICE_UPDATED", actor), session=session
+                status_event(replace(wanted, updated_at=now), "SERVICE_UPDATED", actor),
+                session=session,
             )
 
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:
-            raise invalid("name", f"a service named {updated.name!r} already exists") from None
-        return updated
+            raise invalid("name", f"a service named {wanted.name!r} already exists") from None
+        found = await self.get(service_id)
+        if found is None:  # services are never deleted
+            raise not_found("service")
+        return found
 
     async def set_status(
         self, service_id: str, status: ComponentStatus, *, now: datetime, actor: str

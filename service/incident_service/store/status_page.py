@@ -47,6 +47,7 @@ class StatusPageStore:
                     "status": {"$in": sorted(s.value for s in OPEN_STATUSES)},
                 }
             )
+            .sort("declaredAt", -1)
             .limit(MAX_ACTIVE)
             .to_list(),
             # Served by the `public_recent` index (visibility, resolvedAt).

@@ -53,5 +53,14 @@ class Documents:
             log.warning("status page unavailable for %s", name, exc_info=True)
             return unavailable()
         site = links.site(self._title, self._page_url, str(request.base_url))
-        body, tag = self._rendered.get(name, page, site, lambda: render(site, page))
-        return http_cache.document(request, body, tag, media_type, max_age)
+        try:
+            body, tag = self._rendered.get(name, page, site, lambda: render(site, page))
+        except Exception:
+            log.exception("could not render %s", name)
+            return unavailable()
+        response = http_cache.document(request, body, tag, media_type, max_age)
+        if not self._page_url:
+            # Links come from the request's Host: a shared cache must not hand one
+            # host's copy to another (STATUS_PAGE_URL avoids this altogether).
+            response.headers["vary"] = "Host"
+        return response

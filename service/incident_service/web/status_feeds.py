@@ -10,6 +10,7 @@ stable id, so a reader never sees an update twice, whatever address it used.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -105,6 +106,16 @@ def entries(site: Site, page: StatusPage) -> list[Entry]:
     return found[:MAX_ENTRIES]
 
 
+#: Characters XML 1.0 cannot carry at all (C0 controls but tab, newline, return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_text(text: str) -> str:
+    """Text an XML document can hold: a control character a user typed becomes a space
+    (feedgenerator refuses them, which would fail the whole feed)."""
+    return _NOT_XML.sub(" ", text)
+
+
 def _feed(kind: Any, site: Site, page: StatusPage, feed_url: str) -> bytes:
     feed = kind(
         title=site.name,
@@ -120,9 +131,9 @@ def _feed(kind: Any, site: Site, page: StatusPage, feed_url: str) -> bytes:
     feed.latest_post_date = lambda: page.updated_at
     for e in entries(site, page):
         feed.add_item(
-            title=e.title,
+            title=xml_text(e.title),
             link=e.link,
-            description=e.content,
+            description=xml_text(e.content),
             pubdate=e.at,
             updateddate=e.at,
             unique_id=e.id,

@@ -38,7 +38,14 @@ def recorded(name: str, key: str, dedup_key: str) -> dict[str, Any]:
 
 
 def send(service: ServiceProcess, body: Any) -> httpx.Response:
-    return httpx.post(service.url + ENQUEUE, json=body, timeout=30)
+    # Encoded here (ASCII, escapes kept) so a test can send what httpx would refuse
+    # to encode itself, such as a lone surrogate.
+    return httpx.post(
+        service.url + ENQUEUE,
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
 
 
 @pytest.fixture
@@ -221,6 +228,9 @@ def _problems(source: tuple[str, dict[str, Any]]) -> list[tuple[Any, str]]:
         ({**base, "event_action": "resolve", "dedup_key": ""}, "dedup_key"),
         (with_payload(custom_details={"x": "y" * 20_000}), "details"),
         ([1, 2, 3], "body"),
+        # Found in review: these used to answer 500.
+        (with_payload(summary="lone \ud800 surrogate"), "summary"),
+        (with_payload(timestamp="9999-12-31T23:00:00-05:00"), "payload.timestamp"),
     ]
 
 
@@ -240,6 +250,12 @@ def test_bad_events_get_pagerdutys_error_body_and_write_nothing(
         headers={"content-type": "application/json"},
     )
     assert broken.status_code == 400 and "body" in broken.json()["errors"][0]
+    nested = httpx.post(
+        service.url + ENQUEUE,
+        content=b"[" * 200_000,
+        headers={"content-type": "application/json"},
+    )
+    assert nested.status_code == 400 and "body" in nested.json()["errors"][0]
     huge = recorded("trigger", source[0], "huge")
     huge["payload"]["custom_details"] = {"blob": "x" * 600_000}
     too_large = send(service, huge)

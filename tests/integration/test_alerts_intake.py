@@ -25,6 +25,7 @@ from tests.support.api import (
 )
 from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess
+from tests.support.websocket import WsClient, message_errors
 
 ALERTMANAGER = "/integrations/alertmanager"
 SCHEDULE = """mutation($input: ScheduleMaintenanceInput!) {
@@ -257,3 +258,23 @@ def test_labels_and_details_are_stored_as_given_never_as_queries(
     for bad in ({f"l{i}": "v" for i in range(65)}, ["a"], {"n": 1}):
         refused = report("bad", bad)
         assert refused["userErrors"][0]["field"] == ["input", "labels"], (bad, refused)
+
+
+def test_over_a_websocket_the_key_goes_with_each_alert(
+    service: ServiceProcess, gql: GraphQLClient
+) -> None:
+    """Found in review: a socket's key is checked once, so a rotated key kept reporting."""
+    key, _ = create_integration(gql, f"ws-{uuid.uuid4().hex[:8]}")
+    client = WsClient.initialised(service.ws_url, key=key)
+    try:
+        alert = {"dedupKey": "ws", "summary": "s", "source": "x"}
+        client.subscribe("a", REPORT_ALERT, {"input": alert})
+        message = client.recv()
+        assert [e["extensions"]["code"] for e in message_errors(message)] == ["UNAUTHENTICATED"]
+        client.subscribe("b", REPORT_ALERT, {"input": {**alert, "integrationKey": key}})
+        answer = client.recv()
+        while answer.get("id") != "b":  # the end of operation "a"
+            answer = client.recv()
+        assert answer["type"] == "next" and answer["payload"]["data"]["reportAlert"]["alert"]
+    finally:
+        client.close()

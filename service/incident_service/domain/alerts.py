@@ -128,6 +128,8 @@ def check_labels(labels: Mapping[str, Any], field_: str = "labels") -> dict[str,
             raise validation(
                 field_, f"label {key[:40]!r} must be a string of at most {MAX_VALUE} characters"
             )
+        _check_encodable(key, field_)
+        _check_encodable(value, field_)
         checked[key] = value
     return checked
 
@@ -144,8 +146,25 @@ def check_details(details: Mapping[str, Any], field_: str = "details") -> dict[s
     return {"json": json.dumps(details, default=str, sort_keys=True)}
 
 
+def _check_encodable(text: str, field_: str) -> None:
+    """Refuse text that cannot be stored: a lone surrogate (e.g. JSON "\\ud800") is valid
+    in a Python string but not in UTF-8, and would fail at the database instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise validation(field_, f"{field_} is not valid Unicode text") from None
+
+
 def check_signal(signal: Signal) -> Signal:
     """The signal within bounds, or a validation error naming the field."""
+    for text, field_ in (
+        (signal.dedup_key, "dedupKey"),
+        (signal.summary, "summary"),
+        (signal.source, "source"),
+        (signal.component or "", "component"),
+        (signal.group_key or "", "groupKey"),
+    ):
+        _check_encodable(text, field_)
     key = signal.dedup_key.strip()
     if not key or len(key) > MAX_DEDUP_KEY:
         raise validation("dedupKey", f"dedupKey must be 1..{MAX_DEDUP_KEY} characters")

@@ -72,4 +72,7 @@ def timestamp(value: Any, field: str) -> datetime | None:
         raise invalid(field, "must carry a time zone (e.g. Z)")
     if parsed.year <= 1:
         return None  # Alertmanager's "0001-01-01T00:00:00Z": not set
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past year 9999 in UTC
+        raise invalid(field, f"{value[:40]!r} is out of range") from None

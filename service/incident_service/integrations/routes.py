@@ -53,6 +53,9 @@ class Intake:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise invalid("body", "is not valid JSON") from None
+        except RecursionError:
+            # Nested thousands deep: small enough to pass the size limit, too deep to decode.
+            raise invalid("body", "is nested too deeply") from None
 
     async def integration(self, key: str | None, request: Request) -> Integration:
         found = await self.authenticator.integration_for(key) if key else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 
 from incident_service import clock
 from incident_service.access.authenticator import RateLimited
@@ -50,6 +51,14 @@ async def _sender(info: Info, key: str | None) -> integrations.Integration:
     """The integration reporting: the one named by `integrationKey`, else the caller's."""
     authenticator = info.context.resources.authenticator
     principal = info.context.principal
+    if key is None and isinstance(info.context.request, WebSocket):
+        # A socket's credentials are checked once, at connection_init: a rotated or
+        # disabled key would keep reporting on it. Over a socket the key goes with
+        # each alert, and is checked each time.
+        raise GraphQLError(
+            "Over a websocket, reportAlert needs integrationKey in its input",
+            extensions={"code": "UNAUTHENTICATED"},
+        )
     found = (
         await authenticator.integration_for(key)
         if key

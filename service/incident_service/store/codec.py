@@ -21,6 +21,7 @@ from incident_service.domain.incident import (
     IncidentLink,
     RoleAssignment,
     field_name,
+    json_value,
 )
 from incident_service.domain.service import Service
 
@@ -151,7 +152,9 @@ def event_from_doc(d: Doc) -> Event:
         actor=d["actor"],
         visibility=Visibility(d["visibility"]),
         message=d.get("message"),
-        data=d.get("data") or {},
+        # Events stored before event data held only JSON types may carry dates:
+        # converted once here, not for every reader of the event.
+        data=json_value(d.get("data") or {}),
     )
 
 

@@ -12,8 +12,8 @@ from pymongo.errors import DuplicateKeyError
 
 from incident_service.domain import service as domain
 from incident_service.domain import validation
-from incident_service.domain.enums import ComponentStatus
-from incident_service.domain.errors import not_found
+from incident_service.domain.enums import ComponentStatus, UserErrorCode
+from incident_service.domain.errors import DomainError, not_found
 from incident_service.domain.errors import validation as invalid
 from incident_service.store import codec
 from incident_service.store.components import ComponentStatuses, status_event
@@ -42,6 +42,20 @@ class ServiceStore:
     async def get_many(self, ids: Sequence[str]) -> list[domain.Service]:
         docs = await self._db.services.find({"_id": {"$in": list(ids)}}).to_list()
         return [codec.service_from_doc(d) for d in docs]
+
+    async def require(
+        self, ids: Sequence[str], field: tuple[str, ...]
+    ) -> dict[str, domain.Service]:
+        """The named services by id; NOT_FOUND naming `field` when any does not exist."""
+        if not ids:
+            return {}
+        found = {s.id: s for s in await self.get_many(ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise DomainError(
+                UserErrorCode.NOT_FOUND, f"unknown service id(s): {', '.join(missing)}", field
+            )
+        return found
 
     async def get(self, service_id: str) -> domain.Service | None:
         doc = await self._db.services.find_one({"_id": service_id})

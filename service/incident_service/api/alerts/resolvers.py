@@ -27,24 +27,15 @@ from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsAlertSender, IsViewer
 from incident_service.domain import alerts as domain
 from incident_service.domain import integrations
-from incident_service.domain.enums import UserErrorCode
-from incident_service.domain.errors import DomainError
 from incident_service.domain.validation import page_size
 from incident_service.observability import metrics
 from incident_service.store.alerts import AlertQuery
 
 
 async def _check_services(info: Info, defaults: integrations.Defaults) -> None:
-    if not defaults.service_ids:
-        return
-    found = {s.id for s in await info.context.services.get_many(list(defaults.service_ids))}
-    missing = [s for s in defaults.service_ids if s not in found]
-    if missing:
-        raise DomainError(
-            UserErrorCode.NOT_FOUND,
-            f"unknown service id(s): {', '.join(missing)}",
-            ("input", "defaults", "serviceIds"),
-        )
+    await info.context.services.require(
+        list(defaults.service_ids), ("input", "defaults", "serviceIds")
+    )
 
 
 async def _sender(info: Info, key: str | None) -> integrations.Integration:

@@ -25,8 +25,7 @@ from incident_service.api.incidents.inputs import (
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
-from incident_service.domain.enums import UserErrorCode
-from incident_service.domain.errors import DomainError, not_found
+from incident_service.domain.errors import not_found
 from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.validation import object_id
 
@@ -52,21 +51,9 @@ async def _check_services(
     info: Info, ids: Sequence[str], impacts: Sequence[ImpactSpec] = ()
 ) -> list[ImpactSpec]:
     """Every named service exists; returns the impacts with their service names."""
-    wanted = [*ids, *(i.service_id for i in impacts)]
-    if not wanted:
-        return []
-    found = {s.id: s for s in await info.context.services.get_many(wanted)}
-    for field, named in (
-        ("serviceIds", ids),
-        ("componentImpacts", [i.service_id for i in impacts]),
-    ):
-        missing = [i for i in named if i not in found]
-        if missing:
-            raise DomainError(
-                UserErrorCode.NOT_FOUND,
-                f"unknown service id(s): {', '.join(missing)}",
-                ("input", field),
-            )
+    services = info.context.services
+    await services.require(ids, ("input", "serviceIds"))
+    found = await services.require([i.service_id for i in impacts], ("input", "componentImpacts"))
     return [replace(i, service_name=found[i.service_id].name) for i in impacts]
 
 

@@ -67,8 +67,7 @@ class IncidentEvent:
             actor=e.actor,
             visibility=e.visibility,
             message=e.message,
-            # Events stored before event data held only JSON types may carry dates.
-            data=cast(JSON, domain.json_value(e.data)),
+            data=cast(JSON, e.data),
         )
 
 

@@ -23,8 +23,6 @@ from incident_service.api.maintenance.types import (
 from incident_service.api.permissions import IsResponder, IsViewer
 from incident_service.domain import maintenance as domain
 from incident_service.domain import validation
-from incident_service.domain.enums import UserErrorCode
-from incident_service.domain.errors import DomainError
 
 
 def _max_window(info: Info) -> timedelta:
@@ -33,14 +31,7 @@ def _max_window(info: Info) -> timedelta:
 
 async def _services(info: Info, raw: list[strawberry.ID]) -> list[str]:
     ids = [validation.object_id(i, "serviceIds") for i in raw]
-    found = {s.id for s in await info.context.services.get_many(ids)}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise DomainError(
-            UserErrorCode.NOT_FOUND,
-            f"unknown service id(s): {', '.join(missing)}",
-            ("input", "serviceIds"),
-        )
+    await info.context.services.require(ids, ("input", "serviceIds"))
     return ids
 
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incident_service.domain.enums import Priority
 from incident_service.domain.priority import DEFAULT_SLA, SlaTarget, sla_targets_from_seconds
+from incident_service.domain.webhooks import parse_schedule
 
 
 class Profile(StrEnum):
@@ -124,6 +125,20 @@ class Settings(BaseSettings):
     # jobs, and how long a claimed job is its own before another may take it.
     jobs_poll_interval: float = Field(1.0, gt=0, le=60)
     jobs_lease_seconds: float = Field(30.0, ge=1, le=3600)
+    # Jobs one replica runs at once (webhook and email deliveries wait on the network).
+    jobs_concurrency: int = Field(16, ge=1, le=1000)
+
+    # Outbound webhooks. Private, loopback and link-local targets (the cloud metadata
+    # address among them) are refused unless allowed; unset: allowed in development only.
+    webhook_allow_private_networks: bool | None = None
+    # Seconds one delivery attempt may take, connect to last byte read.
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # Waits between attempts, in seconds; one attempt more than waits listed.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000"
+    # Messages in a row that fail every attempt before an endpoint is disabled.
+    webhook_max_failures: int = Field(10, ge=1, le=10_000)
+    # Deliveries to one endpoint a replica sends at once.
+    webhook_endpoint_concurrency: int = Field(2, ge=1, le=100)
 
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
@@ -167,11 +182,25 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{name.upper()}: {value!r} is not a rate like 600/minute (empty: off)"
                 ) from None
+        try:
+            parse_schedule(self.webhook_retry_schedule)
+        except ValueError as exc:
+            raise ValueError(f"WEBHOOK_RETRY_SCHEDULE: {exc}") from None
         if self.oidc_issuer and not (self.oidc_jwks_file or self.oidc_hs256_secret):
             raise ValueError("OIDC_ISSUER: also set OIDC_JWKS_FILE or OIDC_HS256_SECRET")
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("OIDC_AUDIENCE: required when OIDC_ISSUER is set")
         return self
+
+    @property
+    def webhook_private_targets_allowed(self) -> bool:
+        if self.webhook_allow_private_networks is not None:
+            return self.webhook_allow_private_networks
+        return not self.is_production
+
+    @property
+    def webhook_retries(self) -> tuple[float, ...]:
+        return parse_schedule(self.webhook_retry_schedule)
 
     @property
     def oidc_enabled(self) -> bool:

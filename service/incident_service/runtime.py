@@ -7,6 +7,7 @@ Built once at start-up by the app's lifespan; the API sees it as the
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 
 from incident_service import clock
@@ -15,6 +16,8 @@ from incident_service.access.oidc import OidcVerifier
 from incident_service.access.ratelimit import RateLimiter
 from incident_service.api.context import Resources
 from incident_service.config import Settings
+from incident_service.jobs.transport import WebhookClient, refused_reason
+from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.jobs.worker import Worker
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
@@ -28,8 +31,12 @@ from incident_service.store.integrations import IntegrationStore
 from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
+from incident_service.store.outbox import KIND as OUTBOX_JOB
+from incident_service.store.outbox import Outbox
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
+from incident_service.store.webhooks import KIND as WEBHOOK_JOB
+from incident_service.store.webhooks import WebhookStore
 
 #: Longest a readiness probe waits for the database to answer.
 READY_PING_TIMEOUT = 2.0
@@ -59,29 +66,50 @@ class Runtime:
     change_stream: ChangeStream = field(init=False)
     # Timed work: this replica's share of the jobs every replica polls for.
     worker: Worker = field(init=False)
+    webhook_client: WebhookClient = field(init=False)
 
     def __post_init__(self) -> None:
         s, db = self.settings, self.database
-        statuses, jobs = ComponentStatuses(db), JobStore(db)
-        maintenances = MaintenanceStore(db, statuses, jobs)
-        incidents, api_keys = IncidentStore(db, statuses), ApiKeyStore(db)
+        jobs = JobStore(db)
+        outbox = Outbox(db, jobs)
+        statuses = ComponentStatuses(db, outbox)
+        maintenances = MaintenanceStore(db, statuses, jobs, outbox)
+        incidents, api_keys = IncidentStore(db, statuses, outbox), ApiKeyStore(db)
         integrations = IntegrationStore(db)
+        webhooks = WebhookStore(db, jobs, outbox)
         status_pages = StatusPageStore(db, maintenances, s.status_page_history_days)
+        self.webhook_client = WebhookClient(
+            allow_private=s.webhook_private_targets_allowed, timeout=s.webhook_timeout_seconds
+        )
+        dispatcher = WebhookDispatcher(
+            webhooks,
+            self.webhook_client,
+            retry_schedule=s.webhook_retries,
+            max_failures=s.webhook_max_failures,
+            status_url=s.status_page_url or None,
+        )
         self.worker = Worker(
             jobs,
-            {MAINTENANCE_JOB: maintenances.advance},
+            {
+                MAINTENANCE_JOB: maintenances.advance,
+                OUTBOX_JOB: outbox.fan_out,
+                WEBHOOK_JOB: dispatcher.deliver,
+            },
             now=clock.now,
             poll_interval=s.jobs_poll_interval,
             lease=s.jobs_lease_seconds,
+            concurrency=s.jobs_concurrency,
+            group_limit=s.webhook_endpoint_concurrency,
         )
         self.connections = Connections()
         self.broker = Broker(s.subscriber_queue_size, incidents, status_pages)
-        self.change_stream = ChangeStream(db, self.broker)
+        self.change_stream = ChangeStream(db, self.broker, on_outbox=self.worker.poke)
         self.resources = Resources(
             settings=s,
             incidents=incidents,
             services=ServiceStore(db, statuses),
             maintenances=maintenances,
+            webhooks=webhooks,
             api_keys=api_keys,
             integrations=integrations,
             alerts=AlertStore(db, incidents, s.alert_max_transactions),
@@ -98,6 +126,9 @@ class Runtime:
             ),
             broker=self.broker,
             connections=self.connections,
+            webhook_target_refusal=functools.partial(
+                refused_reason, allow_private=s.webhook_private_targets_allowed
+            ),
         )
 
     @classmethod
@@ -132,6 +163,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        await self.webhook_client.close()
         await self.change_stream.stop()
         await self.broker.stop()
         await self.database.close()

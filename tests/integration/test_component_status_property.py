@@ -35,6 +35,8 @@ from incident_service.store.database import Database
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND, MaintenanceStore
+from incident_service.store.outbox import KIND as OUTBOX
+from incident_service.store.outbox import Outbox
 from incident_service.store.services import ServiceStore
 
 SERVICES = 3
@@ -64,13 +66,15 @@ class ComponentStatusMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
         self.db = self.run(self._open())
-        statuses, jobs = ComponentStatuses(self.db), JobStore(self.db)
-        self.incidents = IncidentStore(self.db, statuses)
+        jobs = JobStore(self.db)
+        outbox = Outbox(self.db, jobs)
+        statuses = ComponentStatuses(self.db, outbox)
+        self.incidents = IncidentStore(self.db, statuses, outbox)
         self.services = ServiceStore(self.db, statuses)
-        self.maintenances = MaintenanceStore(self.db, statuses, jobs)
+        self.maintenances = MaintenanceStore(self.db, statuses, jobs, outbox)
         self.worker = Worker(
             jobs,
-            {KIND: self.maintenances.advance},
+            {KIND: self.maintenances.advance, OUTBOX: outbox.fan_out},
             now=lambda: self.now,
             poll_interval=1,
             lease=30,

@@ -20,6 +20,8 @@ from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND, MaintenanceStore
+from incident_service.store.outbox import KIND as OUTBOX
+from incident_service.store.outbox import Outbox
 from incident_service.store.services import ServiceStore
 from tests.support.api import create_service, mutate
 from tests.support.polling import wait_for
@@ -62,11 +64,19 @@ def test_two_workers_on_an_injected_clock_make_each_transition_once(mongo_uri: s
     async def scenario() -> None:
         db = Database(mongo_uri, name)
         await db.ensure_indexes()
-        statuses, jobs = ComponentStatuses(db), JobStore(db)
-        windows = MaintenanceStore(db, statuses, jobs)
+        jobs = JobStore(db)
+        outbox = Outbox(db, jobs)
+        statuses = ComponentStatuses(db, outbox)
+        windows = MaintenanceStore(db, statuses, jobs, outbox)
         services = ServiceStore(db, statuses)
         workers = [
-            Worker(jobs, {KIND: windows.advance}, now=lambda: clock[0], poll_interval=1, lease=30)
+            Worker(
+                jobs,
+                {KIND: windows.advance, OUTBOX: outbox.fan_out},
+                now=lambda: clock[0],
+                poll_interval=1,
+                lease=30,
+            )
             for _ in range(2)
         ]
         try:
@@ -82,7 +92,9 @@ def test_two_workers_on_an_injected_clock_make_each_transition_once(mongo_uri: s
                 actor="t",
                 max_window=timedelta(days=7),
             )
-            # Not due yet: nothing happens, however often the workers look.
+            # The outbox message of the scheduling fans out (to no one) at once...
+            assert sum(await asyncio.gather(*(w.tick() for w in workers))) == 1
+            # ...the window is not due yet: nothing happens, however often the workers look.
             assert sum(await asyncio.gather(*(w.tick() for w in workers))) == 0
             clock[0] = start + timedelta(minutes=10)
             await asyncio.gather(*(w.tick() for w in workers))
@@ -100,6 +112,14 @@ def test_two_workers_on_an_injected_clock_make_each_transition_once(mongo_uri: s
                 "MAINTENANCE_SCHEDULED",
                 "MAINTENANCE_STARTED",
                 "MAINTENANCE_COMPLETED",
+            ]
+            messages = await db.outbox.find().sort("at", 1).to_list()
+            assert [m["type"] for m in messages] == [
+                "maintenance.scheduled",
+                "maintenance.started",
+                "component.status_changed",
+                "maintenance.completed",
+                "component.status_changed",
             ]
             job = await jobs.get(f"{KIND}:{window.id}")
             assert job is not None and job["status"] == "DONE"

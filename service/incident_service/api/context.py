@@ -7,6 +7,7 @@ cache data a long subscription would then serve stale.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
+from incident_service.store.webhooks import WebhookStore
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Resources:
     incidents: IncidentStore
     services: ServiceStore
     maintenances: MaintenanceStore
+    webhooks: WebhookStore
     api_keys: ApiKeyStore
     integrations: IntegrationStore
     alerts: AlertStore
@@ -49,6 +52,9 @@ class Resources:
     authenticator: Authenticator
     broker: Broker
     connections: Connections
+    #: Why a webhook URL cannot be used now (unresolvable, or a forbidden address); None
+    #: when it can. The network check lives with the outbound client (jobs/transport.py).
+    webhook_target_refusal: Callable[[str], Awaitable[str | None]]
 
 
 @dataclass
@@ -87,6 +93,10 @@ class Context:
     @property
     def maintenances(self) -> MaintenanceStore:
         return self.resources.maintenances
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        return self.resources.webhooks
 
     @property
     def api_keys(self) -> ApiKeyStore:

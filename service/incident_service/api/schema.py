@@ -18,6 +18,7 @@ from incident_service.api.subscriptions.shared_execution import (
     SharedEventExecutor,
     SharedEventSchema,
 )
+from incident_service.api.webhooks.resolvers import WebhookMutations, WebhookQueries
 from incident_service.config import Settings
 
 Query = merge_types(
@@ -28,12 +29,20 @@ Query = merge_types(
         MaintenanceQueries,
         AlertQueries,
         AccessQueries,
+        WebhookQueries,
         StatusPageQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (IncidentMutations, ServiceMutations, MaintenanceMutations, AlertMutations, AccessMutations),
+    (
+        IncidentMutations,
+        ServiceMutations,
+        MaintenanceMutations,
+        AlertMutations,
+        AccessMutations,
+        WebhookMutations,
+    ),
 )
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -29,6 +31,9 @@ RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0, 600.0)
 
 
 class Worker:
+    """Runs up to `concurrency` jobs at once, at most `group_limit` of one group (one
+    webhook endpoint), so a receiver that hangs slows only its own deliveries."""
+
     def __init__(
         self,
         jobs: JobStore,
@@ -37,18 +42,24 @@ class Worker:
         now: Callable[[], datetime],
         poll_interval: float,
         lease: float,
+        concurrency: int = 1,
+        group_limit: int = 1,
     ) -> None:
         self._jobs = jobs
         self._handlers = dict(handlers)
         self._now = now
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease)
+        self._concurrency = concurrency
+        self._group_limit = group_limit
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._groups: Counter[str] = Counter()
 
     async def tick(self) -> int:
-        """Run every job due now; returns how many were run."""
+        """Run every job due now, one after another; returns how many were run."""
         ran = 0
         while True:
             now = self._now()
@@ -68,6 +79,8 @@ class Worker:
         except LeaseLost:
             # Another replica took the job over; its run is the one that counts.
             metrics.JOBS_RUN.labels(job.kind, "lease_lost").inc()
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:
             delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
             log.warning("job %s failed (attempt %d); retrying in %gs", job.id, job.attempts,
@@ -79,15 +92,38 @@ class Worker:
         """Look for due jobs now instead of at the next poll (a job was just written)."""
         self._wake.set()
 
+    async def _fill(self) -> None:
+        """Claim due jobs into free slots; each runs as its own task."""
+        while len(self._running) < self._concurrency:
+            busy = frozenset(g for g, n in self._groups.items() if n >= self._group_limit)
+            now = self._now()
+            job = await self._jobs.claim(now, self._lease, self.owner, busy)
+            if job is None:
+                return
+            task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
+            self._running.add(task)
+            if job.group is not None:
+                self._groups[job.group] += 1
+            task.add_done_callback(functools.partial(self._done, group=job.group))
+
+    def _done(self, task: asyncio.Task[None], group: str | None) -> None:
+        self._running.discard(task)
+        if group is not None:
+            self._groups[group] -= 1
+            if self._groups[group] <= 0:
+                del self._groups[group]
+        # A slot is free, and the job may have written new ones (a fan-out).
+        self._wake.set()
+
     async def run(self) -> None:
         while True:
+            self._wake.clear()
             try:
-                await self.tick()
+                await self._fill()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("job worker: claiming failed; retrying", exc_info=True)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
@@ -95,8 +131,10 @@ class Worker:
         self._task = asyncio.create_task(self.run(), name="job-worker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._running) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None

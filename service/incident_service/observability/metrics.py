@@ -134,6 +134,16 @@ JOBS_RUN = Counter(
     "Timed jobs run by this replica, by kind and outcome (ok, failed, lease_lost).",
     ["kind", "outcome"],
 )
+WEBHOOK_ATTEMPTS = Counter(
+    f"{NAMESPACE}_webhook_attempts_total",
+    "Webhook delivery attempts by this replica, by result (2xx, 4xx, 5xx, no_answer, refused).",
+    ["result"],
+)
+WEBHOOK_LATENCY = Histogram(
+    f"{NAMESPACE}_webhook_attempt_seconds",
+    "Time from sending a webhook to the receiver's answer (or giving up on it).",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 # --- Alert intake ----------------------------------------------------------
 ALERTS_RECEIVED = Counter(

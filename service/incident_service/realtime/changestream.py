@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pymongo.errors import OperationFailure, PyMongoError
@@ -23,16 +23,21 @@ from incident_service.store.database import Database
 
 log = logging.getLogger(__name__)
 
-COLLECTIONS = ("incident_events", "service_events", "maintenance_events")
+COLLECTIONS = ("incident_events", "service_events", "maintenance_events", "outbox")
 PIPELINE = [{"$match": {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}}}]
 #: Server errors that mean the token can never be resumed from.
 _LOST_HISTORY = {136, 280, 286}
 
 
 class ChangeStream:
-    def __init__(self, database: Database, broker: Broker) -> None:
+    def __init__(
+        self, database: Database, broker: Broker, on_outbox: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = database
         self._broker = broker
+        # A committed outbox message: this replica's job worker looks for work at once
+        # instead of at its next poll.
+        self._on_outbox = on_outbox
         self._task: asyncio.Task[None] | None = None
         self._opened = asyncio.Event()
         self.running = False
@@ -97,8 +102,11 @@ class ChangeStream:
         doc = change.get("fullDocument")
         if doc is None:
             return
-        metrics.observe_change(change)
         collection = change["ns"]["coll"]
+        if collection == "outbox":
+            self._on_outbox()
+            return
+        metrics.observe_change(change)
         if collection == "incident_events":
             self._broker.publish_incident_event(codec.event_from_doc(doc))
         else:

@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from incident_service.domain import notifications
 from incident_service.domain.enums import ComponentStatus, MaintenanceStatus
 from incident_service.domain.service import (
     Cause,
@@ -35,6 +36,7 @@ from incident_service.domain.service import (
 from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.outbox import Outbox
 
 STATUS_CHANGED = "SERVICE_STATUS_CHANGED"
 MANUAL_SET = "SERVICE_MANUAL_STATUS_SET"
@@ -54,8 +56,9 @@ def status_event(service: Service, type_: str, actor: str, **data: Any) -> Doc:
 
 
 class ComponentStatuses:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, outbox: Outbox) -> None:
         self._db = database
+        self._outbox = outbox
 
     async def causes(
         self, service_id: str, session: AsyncClientSession | None = None
@@ -140,6 +143,7 @@ class ComponentStatuses:
                     session=session,
                 )
                 changed.append(updated)
+                await self._outbox.record([notifications.for_component(updated, stored)], session)
             await self._db.services.update_one(
                 {"_id": service_id}, {"$set": fields}, session=session
             )

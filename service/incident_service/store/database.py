@@ -24,6 +24,9 @@ from incident_service.store.codec import Doc
 #: The body of a transaction: it may run more than once (transient errors are retried).
 Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 
+#: How long outbound messages and the webhook delivery log are kept.
+RETENTION_SECONDS = 30 * 86400
+
 INDEXES: dict[str, list[IndexModel]] = {
     "incidents": [
         IndexModel([("number", ASCENDING)], unique=True, name="number_unique"),
@@ -123,6 +126,32 @@ INDEXES: dict[str, list[IndexModel]] = {
     "jobs": [
         # The workers' claim: due pending jobs, oldest first.
         IndexModel([("status", ASCENDING), ("dueAt", ASCENDING)], name="due"),
+        # Finished jobs are kept a week for inspection, then expire.
+        IndexModel([("finishedAt", ASCENDING)], expireAfterSeconds=7 * 86400, name="expiry"),
+    ],
+    # Outbound messages, written in the transaction of the change that caused them.
+    "outbox": [
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
+    ],
+    "webhook_endpoints": [
+        IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+    ],
+    "webhook_deliveries": [
+        # An endpoint's delivery log, newest first (optionally by status).
+        IndexModel(
+            [("endpointId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)],
+            name="endpoint_newest",
+        ),
+        IndexModel(
+            [
+                ("endpointId", ASCENDING),
+                ("status", ASCENDING),
+                ("createdAt", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="endpoint_status_newest",
+        ),
+        IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
     ],
 }
 
@@ -208,6 +237,18 @@ class Database:
     @property
     def jobs(self) -> AsyncCollection[Doc]:
         return self.db["jobs"]
+
+    @property
+    def outbox(self) -> AsyncCollection[Doc]:
+        return self.db["outbox"]
+
+    @property
+    def webhook_endpoints(self) -> AsyncCollection[Doc]:
+        return self.db["webhook_endpoints"]
+
+    @property
+    def webhook_deliveries(self) -> AsyncCollection[Doc]:
+        return self.db["webhook_deliveries"]
 
     @property
     def counters(self) -> AsyncCollection[Doc]:

@@ -11,6 +11,7 @@ from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from incident_service.domain import notifications
 from incident_service.domain.enums import Visibility
 from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.impacts import ComponentImpact, changed_services
@@ -20,6 +21,7 @@ from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
+from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 _ORDERS: dict[IncidentOrder, Order] = {
@@ -77,9 +79,10 @@ class Stale(Exception):
 
 
 class IncidentStore:
-    def __init__(self, database: Database, statuses: ComponentStatuses) -> None:
+    def __init__(self, database: Database, statuses: ComponentStatuses, outbox: Outbox) -> None:
         self._db = database
         self._statuses = statuses
+        self._outbox = outbox
         self._incidents = database.incidents
         self._events = database.incident_events
 
@@ -222,6 +225,7 @@ class IncidentStore:
         """A new incident and its first events."""
         await self._incidents.insert_one(codec.incident_to_doc(change.incident), session=session)
         await self._insert_events(change.events, session)
+        await self._outbox.record(notifications.for_incident(change), session)
         await self._follow_components((), change, session)
 
     async def write(self, change: Change, previous: Incident, session: AsyncClientSession) -> None:
@@ -235,6 +239,7 @@ class IncidentStore:
         if result.matched_count == 0:
             raise Stale
         await self._insert_events(change.events, session)
+        await self._outbox.record(notifications.for_incident(change), session)
         await self._follow_components(previous.component_impacts, change, session)
         if previous.is_open and not change.incident.is_open:
             await self._resolve_alerts(change.incident.id, change.events[-1].at, session)

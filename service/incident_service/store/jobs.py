@@ -12,7 +12,7 @@ lease was taken over cannot also commit: each effect happens once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -22,6 +22,13 @@ from incident_service.store.database import Database
 
 PENDING = "PENDING"
 DONE = "DONE"
+
+
+def _state(due_at: datetime | None) -> Doc:
+    """Due at `due_at`, or done (None); a done job expires a week after it finished."""
+    if due_at is None:
+        return {"status": DONE, "finishedAt": datetime.now(UTC)}
+    return {"status": PENDING, "dueAt": due_at, "finishedAt": None}
 
 
 class LeaseLost(Exception):
@@ -36,6 +43,25 @@ class Job:
     due_at: datetime
     attempts: int
     lease_owner: str
+    #: Jobs of one group (a webhook endpoint) run at most a few at a time per worker,
+    #: so one slow receiver cannot take every slot.
+    group: str | None = None
+
+
+def new_job(job_id: str, kind: str, ref: str, due_at: datetime, group: str | None = None) -> Doc:
+    """A job document for `JobStore.enqueue`."""
+    return {
+        "_id": job_id,
+        "kind": kind,
+        "ref": ref,
+        "group": group,
+        "status": PENDING,
+        "dueAt": due_at,
+        "attempts": 0,
+        "leaseUntil": None,
+        "leaseOwner": None,
+        "lastError": None,
+    }
 
 
 class JobStore:
@@ -52,9 +78,7 @@ class JobStore:
     ) -> None:
         """Make the job due at `due_at` (None: nothing left to do), within the caller's
         transaction. A worker holding it loses its lease: it will re-read the state."""
-        state: Doc = (
-            {"status": PENDING, "dueAt": due_at} if due_at is not None else {"status": DONE}
-        )
+        state = _state(due_at)
         await self._jobs.update_one(
             {"_id": job_id},
             {
@@ -72,29 +96,41 @@ class JobStore:
             session=session,
         )
 
-    async def claim(self, now: datetime, lease: timedelta, owner: str) -> Job | None:
-        """The oldest due job nobody holds, now leased to `owner`; None when there is none."""
+    async def enqueue(self, jobs: list[Doc], session: AsyncClientSession) -> None:
+        """New jobs (see `new_job`), within the caller's transaction."""
+        if jobs:
+            await self._jobs.insert_many(jobs, session=session)
+
+    async def claim(
+        self, now: datetime, lease: timedelta, owner: str, busy_groups: frozenset[str] = frozenset()
+    ) -> Job | None:
+        """The oldest due job nobody holds, outside `busy_groups`, now leased to `owner`;
+        None when there is none."""
+        query: Doc = {
+            "status": PENDING,
+            "dueAt": {"$lte": now},
+            "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
+        }
+        if busy_groups:
+            query["group"] = {"$nin": sorted(busy_groups)}
         doc = await self._jobs.find_one_and_update(
-            {
-                "status": PENDING,
-                "dueAt": {"$lte": now},
-                "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
-            },
+            query,
             {"$set": {"leaseUntil": now + lease, "leaseOwner": owner}, "$inc": {"attempts": 1}},
             sort=[("dueAt", 1)],
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             return None
-        return Job(doc["_id"], doc["kind"], doc["ref"], doc["dueAt"], doc["attempts"], owner)
+        return Job(
+            doc["_id"], doc["kind"], doc["ref"], doc["dueAt"], doc["attempts"], owner,
+            doc.get("group"),
+        )  # fmt: skip
 
     async def settle(
         self, job: Job, next_due: datetime | None, session: AsyncClientSession
     ) -> None:
         """Inside the handler's transaction: done, or due again at `next_due`."""
-        state: Doc = (
-            {"status": PENDING, "dueAt": next_due} if next_due is not None else {"status": DONE}
-        )
+        state = _state(next_due)
         result = await self._jobs.update_one(
             {"_id": job.id, "leaseOwner": job.lease_owner},
             {
@@ -124,6 +160,25 @@ class JobStore:
                 }
             },
         )
+
+    async def reschedule(
+        self, job_id: str, due_at: datetime, session: AsyncClientSession | None = None
+    ) -> bool:
+        """Make an existing job due again at `due_at` (a redelivery); False if there is none."""
+        result = await self._jobs.update_one(
+            {"_id": job_id},
+            {
+                "$set": {
+                    "status": PENDING,
+                    "dueAt": due_at,
+                    "attempts": 0,
+                    "leaseUntil": None,
+                    "leaseOwner": None,
+                }
+            },
+            session=session,
+        )
+        return result.matched_count > 0
 
     async def get(self, job_id: str) -> Doc | None:
         return await self._jobs.find_one({"_id": job_id})

@@ -17,6 +17,7 @@ from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from incident_service.domain import maintenance as domain
+from incident_service.domain import notifications
 from incident_service.domain.enums import MaintenanceStatus
 from incident_service.domain.errors import not_found
 from incident_service.domain.maintenance import Maintenance, MaintenanceUpdate
@@ -24,6 +25,7 @@ from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore
+from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "maintenance"
@@ -86,8 +88,11 @@ def job_id(maintenance_id: str) -> str:
 
 
 class MaintenanceStore:
-    def __init__(self, database: Database, statuses: ComponentStatuses, jobs: JobStore) -> None:
+    def __init__(
+        self, database: Database, statuses: ComponentStatuses, jobs: JobStore, outbox: Outbox
+    ) -> None:
         self._db = database
+        self._outbox = outbox
         self._statuses = statuses
         self._jobs = jobs
 
@@ -228,6 +233,9 @@ class MaintenanceStore:
             },
             session=session,
         )
+        message = notifications.for_maintenance(after, event)
+        if message is not None:
+            await self._outbox.record([message], session)
         was_on = set(before.service_ids) if before and before.status is _IN_PROGRESS else set()
         now_on = set(after.service_ids) if after.status is _IN_PROGRESS else set()
         title_moved = before is not None and before.title != after.title

@@ -1,0 +1,175 @@
+"""Outbound HTTP for webhooks that cannot be turned against the network it runs in.
+
+A webhook URL is chosen by whoever configures it, and the service runs
+inside a cluster: without care, a URL could make it call the cloud
+metadata endpoint, a database admin port or a sidecar. The guard sits in
+the connection itself (an httpcore network backend): the host is resolved
+once, every address it resolves to is checked, and the connection goes to
+the checked address. A name that resolved to a public address when the
+endpoint was saved and to 127.0.0.1 now (DNS rebinding) is refused at the
+moment of sending. TLS still verifies the certificate for the host name.
+No redirects are followed (httpcore never follows them) and no proxy
+settings are read from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+import typing
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpcore
+
+from incident_service.domain.webhooks import forbidden_address
+
+#: Bytes of a receiver's answer that are read at most (the rest is dropped unread).
+MAX_RESPONSE_BYTES = 4096
+USER_AGENT = "incident-service-webhooks/1"
+
+
+class ForbiddenTarget(httpcore.ConnectError):
+    """The URL's host resolves to an address webhooks may not reach."""
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not self._allow_private:
+            for address in addresses:
+                if forbidden_address(ipaddress.ip_address(address.split("%")[0])):
+                    raise ForbiddenTarget(
+                        f"{host} resolves to {address}, a private or local address"
+                    )
+        error: Exception = httpcore.ConnectError(f"{host} resolves to no address")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise ForbiddenTarget("webhooks are never sent to a unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) -> str | None:
+    """Why a webhook URL cannot be used now (its host does not resolve, or resolves to a
+    forbidden address); None when it can. Checked when an endpoint is saved, for a clear
+    answer then; the connection is checked again at every delivery."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), timeout
+        )
+    except (OSError, TimeoutError):
+        return f"url host {host!r} does not resolve"
+    if allow_private:
+        return None
+    for info in infos:
+        address = str(info[4][0])
+        if forbidden_address(ipaddress.ip_address(address.split("%")[0])):
+            return f"url host {host!r} resolves to {address}, a private or local address"
+    return None
+
+
+@dataclass(frozen=True)
+class Response:
+    status_code: int | None
+    latency_ms: int
+    retry_after: str | None = None
+    #: Why there was no usable answer (timeout, refused, forbidden target).
+    error: str | None = None
+
+
+class WebhookClient:
+    """One pool per process; each POST is bounded in time and in what it reads."""
+
+    def __init__(self, *, allow_private: bool, timeout: float) -> None:
+        self._timeout = timeout
+        self._pool = httpcore.AsyncConnectionPool(
+            network_backend=GuardedBackend(allow_private),
+            max_connections=200,
+            max_keepalive_connections=50,
+            keepalive_expiry=30.0,
+        )
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> Response:
+        started = time.perf_counter()
+        try:
+            status, retry_after = await asyncio.wait_for(
+                self._send(url, headers, body), self._timeout
+            )
+        except TimeoutError:
+            return Response(None, _ms(started), error=f"no answer within {self._timeout:g}s")
+        except ForbiddenTarget as exc:
+            return Response(None, _ms(started), error=f"refused: {exc}")
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            return Response(
+                None, _ms(started), error=f"cannot connect: {exc or type(exc).__name__}"
+            )
+        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            return Response(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:300])
+        return Response(status, _ms(started), retry_after)
+
+    async def _send(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str | None]:
+        request_headers = [
+            ("content-type", "application/json"),
+            ("user-agent", USER_AGENT),
+            *headers.items(),
+        ]
+        timeouts = {"connect": self._timeout, "read": self._timeout, "write": self._timeout,
+                    "pool": self._timeout}  # fmt: skip
+        async with self._pool.stream(
+            "POST", url, headers=request_headers, content=body, extensions={"timeout": timeouts}
+        ) as response:
+            read = 0
+            # Drain a little of the answer (so the connection can be reused), never all
+            # of it: a receiver that answers 100 MB costs 4 KB.
+            async for chunk in response.aiter_stream():
+                read += len(chunk)
+                if read >= MAX_RESPONSE_BYTES:
+                    break
+            retry_after = None
+            for name, value in response.headers:
+                if name.lower() == b"retry-after":
+                    retry_after = value.decode("latin-1")
+            return response.status, retry_after
+
+    async def close(self) -> None:
+        await self._pool.aclose()
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -76,6 +76,16 @@ EXPECTED: dict[str, str] = {
     "Mutation.rotateIntegrationKey": "ADMIN",
     "Mutation.disableIntegration": "ADMIN",
     "Mutation.reportAlert": ROUTING_KEY,
+    # Outbound webhooks carry internal data: configured by ADMIN only.
+    "Query.webhookEventTypes": "ADMIN",
+    "Query.webhookEndpoints": "ADMIN",
+    "Query.webhookDeliveries": "ADMIN",
+    "Mutation.createWebhookEndpoint": "ADMIN",
+    "Mutation.updateWebhookEndpoint": "ADMIN",
+    "Mutation.rotateWebhookSecret": "ADMIN",
+    "Mutation.deleteWebhookEndpoint": "ADMIN",
+    "Mutation.redeliverWebhook": "ADMIN",
+    "Mutation.sendTestWebhook": "ADMIN",
 }
 
 ACCESS_CONTROL = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"

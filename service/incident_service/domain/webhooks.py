@@ -34,6 +34,8 @@ DESCRIPTION_MAX = 500
 #: A secret replaced by `rotateWebhookSecret` still signs (as a second signature) this
 #: long, so receivers can switch without dropping deliveries.
 ROTATION_OVERLAP = timedelta(hours=24)
+#: The longest `Retry-After` obeyed: a receiver cannot park its messages for days.
+RETRY_AFTER_MAX = 3600.0
 
 
 class WebhookFormat(StrEnum):
@@ -343,14 +345,14 @@ def retry_delay(
 ) -> timedelta | None:
     """The wait before attempt `attempt + 1`, with ±20 % jitter so a receiver that comes
     back is not hit by every endpoint's retries at once; None when attempts are used up.
-    A `Retry-After` the receiver sent is honoured (up to the schedule's longest wait)."""
+    A `Retry-After` the receiver sent is honoured, up to an hour."""
     if attempt > len(schedule):
         return None
     base = schedule[attempt - 1]
     jitter = (rng or random).uniform(0.8, 1.2)
     seconds = base * jitter
     if retry_after is not None:
-        seconds = max(seconds, min(retry_after, max(schedule)))
+        seconds = max(seconds, min(retry_after, RETRY_AFTER_MAX))
     return timedelta(seconds=seconds)
 
 

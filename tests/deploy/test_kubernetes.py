@@ -313,7 +313,14 @@ def test_ports_agree_between_deployment_service_ingress_and_networkpolicy(overla
         for rule in policy["spec"]["egress"]
         for port in rule["ports"]
     }
-    assert egress_ports == {(27017, "TCP"), (53, "UDP"), (53, "TCP")}
+    assert egress_ports == {(27017, "TCP"), (53, "UDP"), (53, "TCP"), (443, "TCP"), (80, "TCP")}
+    # Webhook egress reaches public addresses only (as the service's own check does).
+    [webhooks] = [
+        r for r in policy["spec"]["egress"] if {p["port"] for p in r["ports"]} == {443, 80}
+    ]
+    blocks = [peer["ipBlock"] for peer in webhooks["to"]]
+    v4 = next(b for b in blocks if b["cidr"] == "0.0.0.0/0")
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(v4["except"])
 
     for kind in ("PodDisruptionBudget",):
         (pdb,) = objects(overlay, kind)

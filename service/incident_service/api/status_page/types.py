@@ -36,9 +36,6 @@ class UptimeDay:
 
 @strawberry.type(description="A component (service) as the public sees it.")
 class PublicComponent:
-    id: strawberry.ID = strawberry.field(
-        description="The component's id: what `subscribeToStatusPage(serviceIds)` takes."
-    )
     name: str = strawberry.field(description="Component name.")
     description: str | None = strawberry.field(description="What it is.")
     status: ComponentStatus = strawberry.field(description="Current status.")
@@ -49,7 +46,6 @@ class PublicComponent:
     @classmethod
     def from_domain(cls, c: domain.PublicComponent) -> PublicComponent:
         return cls(
-            id=strawberry.ID(c.id),
             name=c.name,
             description=c.description,
             status=c.status,

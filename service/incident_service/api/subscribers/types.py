@@ -15,8 +15,8 @@ class SubscribeToStatusPageInput:
     email: str = strawberry.field(description="Where to send them; a confirmation goes first.")
     service_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
-        description="Only updates about these public components (`PublicComponent.id`); "
-        "none or empty: every update.",
+        description="Only updates about these public components (service ids); none or "
+        "empty: every update.",
     )
 
 

@@ -54,6 +54,7 @@ def service_env(mongo_uri: str, database: str, **extra: str) -> dict[str, str]:
         "RATE_LIMIT_PER_KEY": "",
         "RATE_LIMIT_PER_IP": "",
         "INTEGRATION_RATE_LIMIT": "",
+        "SUBSCRIBE_RATE_LIMIT_PER_IP": "",
         **extra,
     }
 

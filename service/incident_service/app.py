@@ -22,7 +22,8 @@ from incident_service.observability import metrics
 from incident_service.runtime import Runtime
 from incident_service.web import status_feeds, statuspage_api
 from incident_service.web.documents import Documents
-from incident_service.web.routes import status_routes
+from incident_service.web.routes import PAGE_HEADERS, status_routes
+from incident_service.web.subscriptions import subscription_routes
 
 #: Anonymous, read-only documents any origin may read (CORS `*`); the rest keeps the allow-list.
 PUBLIC_PATHS = (
@@ -89,6 +90,14 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
                 settings.status_page_title,
                 settings.status_page_history_days,
                 runtime.resources.status_pages.incident,
+                subscribe=settings.email_enabled,
+            ),
+            *subscription_routes(
+                settings.status_page_title,
+                runtime.resources.subscribe.subscribe,
+                runtime.resources.subscribers,
+                # Pages with a personal token in their address: kept by no cache.
+                {**PAGE_HEADERS, "cache-control": "no-store"},
             ),
             *statuspage_api.statuspage_api_routes(documents),
             *status_feeds.feed_routes(documents),

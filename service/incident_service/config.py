@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incident_service.domain.enums import Priority
 from incident_service.domain.priority import DEFAULT_SLA, SlaTarget, sla_targets_from_seconds
+from incident_service.domain.subscribers import SmtpServer, parse_smtp_url
 from incident_service.domain.webhooks import parse_schedule
 
 
@@ -140,6 +141,19 @@ class Settings(BaseSettings):
     # Deliveries to one endpoint a replica sends at once.
     webhook_endpoint_concurrency: int = Field(2, ge=1, le=100)
 
+    # Email subscribers of the status page (docs/subscribers.md). SMTP_URL:
+    # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; empty:
+    # in development emails are logged, in production subscribing is off.
+    smtp_url: str = ""
+    smtp_url_file: Path | None = None
+    email_from: str = ""
+    # Subscribe requests per client IP ("N/minute|hour", empty: off), and the shortest
+    # time between two confirmation emails to one address.
+    subscribe_rate_limit_per_ip: str = "10/hour"
+    subscribe_address_interval_seconds: int = Field(3600, ge=0, le=7 * 86400)
+    # How long a confirmation link works (an address nobody confirms is then forgotten).
+    subscribe_confirm_hours: int = Field(24, ge=1, le=168)
+
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 
@@ -170,10 +184,37 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_email_settings(self) -> Settings:
+        # The Secret behind SMTP_URL_FILE is optional: no file, no email.
+        if self.smtp_url_file and not self.smtp_url and self.smtp_url_file.exists():
+            try:
+                self.smtp_url = self.smtp_url_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"SMTP_URL_FILE: cannot read: {exc.strerror}") from exc
+        if not self.smtp_url:
+            return self
+        try:
+            parse_smtp_url(self.smtp_url)
+        except ValueError as exc:
+            raise ValueError(f"SMTP_URL: {exc}") from None
+        if "@" not in self.email_from:
+            raise ValueError("EMAIL_FROM: required with SMTP_URL, e.g. Status <status@example.com>")
+        # Links in emails must be absolute, and never taken from a request's Host header
+        # (anyone could then have us mail a link to their own site).
+        if not self.status_page_url:
+            raise ValueError("STATUS_PAGE_URL: required with SMTP_URL (links in emails)")
+        return self
+
+    @model_validator(mode="after")
     def _check_auth_settings(self) -> Settings:
         from limits import parse  # the rate-limit syntax is the library's
 
-        for name in ("rate_limit_per_key", "rate_limit_per_ip", "integration_rate_limit"):
+        for name in (
+            "rate_limit_per_key",
+            "rate_limit_per_ip",
+            "integration_rate_limit",
+            "subscribe_rate_limit_per_ip",
+        ):
             value = getattr(self, name)
             try:
                 if value.strip():
@@ -201,6 +242,20 @@ class Settings(BaseSettings):
     @property
     def webhook_retries(self) -> tuple[float, ...]:
         return parse_schedule(self.webhook_retry_schedule)
+
+    @property
+    def smtp_server(self) -> SmtpServer | None:
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def email_enabled(self) -> bool:
+        """Subscribing works: with SMTP, or in development (emails logged, not sent)."""
+        return bool(self.smtp_url) or not self.is_production
+
+    @property
+    def email_page_url(self) -> str:
+        """The status page's address in emails (development without it: this process)."""
+        return (self.status_page_url or f"http://{self.host}:{self.port}/status").rstrip("/")
 
     @property
     def oidc_enabled(self) -> bool:

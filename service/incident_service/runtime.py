@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from incident_service import clock
 from incident_service.access.authenticator import Authenticator
 from incident_service.access.oidc import OidcVerifier
 from incident_service.access.ratelimit import RateLimiter
+from incident_service.access.subscribing import SubscribeGate
 from incident_service.api.context import Resources
 from incident_service.config import Settings
+from incident_service.jobs.email import EmailSender, LogMailer, Mailer, SmtpMailer
 from incident_service.jobs.transport import WebhookClient, refused_reason
 from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.jobs.worker import Worker
@@ -35,11 +38,18 @@ from incident_service.store.outbox import KIND as OUTBOX_JOB
 from incident_service.store.outbox import Outbox
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
+from incident_service.store.subscribers import KIND as EMAIL_JOB
+from incident_service.store.subscribers import SubscriberStore
 from incident_service.store.webhooks import KIND as WEBHOOK_JOB
 from incident_service.store.webhooks import WebhookStore
 
 #: Longest a readiness probe waits for the database to answer.
 READY_PING_TIMEOUT = 2.0
+
+
+def _mailer(s: Settings) -> Mailer:
+    server = s.smtp_server
+    return SmtpMailer(server) if server is not None else LogMailer()
 
 
 def _oidc(s: Settings) -> OidcVerifier | None:
@@ -77,6 +87,20 @@ class Runtime:
         incidents, api_keys = IncidentStore(db, statuses, outbox), ApiKeyStore(db)
         integrations = IntegrationStore(db)
         webhooks = WebhookStore(db, jobs, outbox)
+        subscribers = SubscriberStore(
+            db,
+            jobs,
+            outbox,
+            confirm_lifetime=timedelta(hours=s.subscribe_confirm_hours),
+            address_interval=timedelta(seconds=s.subscribe_address_interval_seconds),
+        )
+        emails = EmailSender(
+            subscribers,
+            _mailer(s),
+            sender=s.email_from or "status@localhost",
+            site=s.status_page_title,
+            page_url=s.email_page_url,
+        )
         status_pages = StatusPageStore(db, maintenances, s.status_page_history_days)
         self.webhook_client = WebhookClient(
             allow_private=s.webhook_private_targets_allowed, timeout=s.webhook_timeout_seconds
@@ -94,6 +118,7 @@ class Runtime:
                 MAINTENANCE_JOB: maintenances.advance,
                 OUTBOX_JOB: outbox.fan_out,
                 WEBHOOK_JOB: dispatcher.deliver,
+                EMAIL_JOB: emails.send,
             },
             now=clock.now,
             poll_interval=s.jobs_poll_interval,
@@ -126,6 +151,10 @@ class Runtime:
             ),
             broker=self.broker,
             connections=self.connections,
+            subscribers=subscribers,
+            subscribe=SubscribeGate(
+                subscribers, s.subscribe_rate_limit_per_ip, enabled=s.email_enabled
+            ),
             webhook_target_refusal=functools.partial(
                 refused_reason, allow_private=s.webhook_private_targets_allowed
             ),

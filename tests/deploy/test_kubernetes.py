@@ -60,7 +60,7 @@ CHECKOV_SKIPS = {
 
 # Environment variables read by something other than config.Settings.
 EXTERNAL_SETTINGS = {"FORWARDED_ALLOW_IPS"}  # uvicorn: trusted proxy peers
-SECRET_SETTINGS = {"MONGODB_URI", "ADMIN_API_KEY", "OIDC_HS256_SECRET"}
+SECRET_SETTINGS = {"MONGODB_URI", "ADMIN_API_KEY", "OIDC_HS256_SECRET", "SMTP_URL"}
 
 
 def setting_names() -> set[str]:
@@ -107,6 +107,7 @@ def test_secret_template_validates_and_holds_placeholders_only(tmp_path: Path) -
     assert {s["metadata"]["name"] for s in secrets} == {
         "incident-service-admin",
         "incident-service-mongodb",
+        "incident-service-smtp",
     }
     for secret in secrets:
         assert "data" not in secret
@@ -265,7 +266,7 @@ def test_secret_files_are_mounted_where_the_settings_read_them(overlay: str) -> 
         for source in volumes[name].get("projected", {}).get("sources", []):
             for item in source.get("secret", {}).get("items", []):
                 files.add(f"{mount['mountPath']}/{item['path']}")
-    assert {data["MONGODB_URI_FILE"], data["ADMIN_API_KEY_FILE"]} <= files
+    assert {data["MONGODB_URI_FILE"], data["ADMIN_API_KEY_FILE"], data["SMTP_URL_FILE"]} <= files
     assert mounts["tmp"]["mountPath"] == "/tmp"
 
 
@@ -313,7 +314,9 @@ def test_ports_agree_between_deployment_service_ingress_and_networkpolicy(overla
         for rule in policy["spec"]["egress"]
         for port in rule["ports"]
     }
-    assert egress_ports == {(27017, "TCP"), (53, "UDP"), (53, "TCP"), (443, "TCP"), (80, "TCP")}
+    smtp = {(25, "TCP"), (465, "TCP"), (587, "TCP")}
+    webhook = {(443, "TCP"), (80, "TCP")}
+    assert egress_ports == {(27017, "TCP"), (53, "UDP"), (53, "TCP"), *smtp, *webhook}
     # Webhook egress reaches public addresses only (as the service's own check does).
     [webhooks] = [
         r for r in policy["spec"]["egress"] if {p["port"] for p in r["ports"]} == {443, 80}

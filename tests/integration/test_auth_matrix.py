@@ -39,6 +39,7 @@ EXPECTED: dict[str, str] = {
     "Query.statusPage": "ANONYMOUS",
     "Query.publicIncident": "ANONYMOUS",
     "Subscription.statusPage": "ANONYMOUS",
+    "Mutation.subscribeToStatusPage": "ANONYMOUS",
     # Reading internal data.
     "Query.incident": "VIEWER",
     "Query.incidents": "VIEWER",
@@ -69,6 +70,8 @@ EXPECTED: dict[str, str] = {
     "Mutation.createApiKey": "ADMIN",
     "Mutation.revokeApiKey": "ADMIN",
     "Query.apiKeys": "ADMIN",
+    "Query.statusPageSubscribers": "ADMIN",
+    "Mutation.removeStatusPageSubscriber": "ADMIN",
     # Alerts: read by VIEWER, integrations managed by ADMIN, reported with a routing key.
     "Query.alerts": "VIEWER",
     "Query.integrations": "ADMIN",

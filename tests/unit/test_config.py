@@ -13,9 +13,14 @@ from incident_service.config import ConfigError, load_settings
         ({"RATE_LIMIT_PER_KEY": "lots"}, "RATE_LIMIT_PER_KEY"),
         ({"OIDC_ISSUER": "https://idp"}, "OIDC_ISSUER"),
         ({"OIDC_ISSUER": "https://idp", "OIDC_HS256_SECRET": "s"}, "OIDC_AUDIENCE"),
+        ({"SMTP_URL": "http://mail.example.com"}, "SMTP_URL"),
+        ({"SMTP_URL": "smtp://mail.example.com"}, "EMAIL_FROM"),
+        ({"SMTP_URL": "smtp://mail.example.com", "EMAIL_FROM": "s@example.com"}, "STATUS_PAGE_URL"),
+        ({"SMTP_URL_FILE": "/"}, "SMTP_URL_FILE"),
+        ({"SUBSCRIBE_RATE_LIMIT_PER_IP": "lots"}, "SUBSCRIBE_RATE_LIMIT_PER_IP"),
     ],
 )
-def test_bad_auth_settings_name_the_variable(
+def test_bad_auth_and_email_settings_name_the_variable(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
 ) -> None:
     for name, value in env.items():
@@ -62,3 +67,15 @@ def test_status_page_and_job_settings_out_of_range_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         load_settings()
+
+
+def test_email_is_off_in_production_without_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().email_enabled  # development: emails are logged
+    monkeypatch.setenv("APP_PROFILE", "production")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017/?replicaSet=rs0")
+    assert not load_settings().email_enabled
+
+
+def test_a_missing_smtp_url_file_means_no_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_URL_FILE", "/nonexistent/smtp-url")
+    assert load_settings().smtp_url == ""

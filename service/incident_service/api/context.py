@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
 from incident_service.access.authenticator import Authenticator
+from incident_service.access.subscribing import SubscribeGate
 from incident_service.config import Settings
 from incident_service.domain.enums import Priority
 from incident_service.domain.principal import ANONYMOUS, Principal
@@ -32,6 +33,7 @@ from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
+from incident_service.store.subscribers import SubscriberStore
 from incident_service.store.webhooks import WebhookStore
 
 
@@ -55,6 +57,9 @@ class Resources:
     #: Why a webhook URL cannot be used now (unresolvable, or a forbidden address); None
     #: when it can. The network check lives with the outbound client (jobs/transport.py).
     webhook_target_refusal: Callable[[str], Awaitable[str | None]]
+    #: Email subscribers of the status page: the store (ADMIN), and the rate-limited way in.
+    subscribers: SubscriberStore
+    subscribe: SubscribeGate
 
 
 @dataclass

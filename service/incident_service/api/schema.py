@@ -13,6 +13,7 @@ from incident_service.api.maintenance.resolvers import MaintenanceMutations, Mai
 from incident_service.api.scalars import SCALAR_OVERRIDES
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.api.status_page.queries import StatusPageQueries
+from incident_service.api.subscribers.resolvers import SubscriberMutations, SubscriberQueries
 from incident_service.api.subscriptions.resolvers import RealtimeSubscriptions
 from incident_service.api.subscriptions.shared_execution import (
     SharedEventExecutor,
@@ -31,6 +32,7 @@ Query = merge_types(
         AccessQueries,
         WebhookQueries,
         StatusPageQueries,
+        SubscriberQueries,
     ),
 )
 Mutation = merge_types(
@@ -42,6 +44,7 @@ Mutation = merge_types(
         AlertMutations,
         AccessMutations,
         WebhookMutations,
+        SubscriberMutations,
     ),
 )
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))

@@ -83,6 +83,8 @@ class UserErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 class MaintenanceStatus(StrEnum):

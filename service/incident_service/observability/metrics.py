@@ -144,6 +144,12 @@ WEBHOOK_LATENCY = Histogram(
     "Time from sending a webhook to the receiver's answer (or giving up on it).",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+EMAILS_SENT = Counter(
+    f"{NAMESPACE}_emails_total",
+    "Emails to status page subscribers by this replica, by kind (confirmation, notification) "
+    "and result (sent, retried, failed).",
+    ["kind", "result"],
+)
 
 # --- Alert intake ----------------------------------------------------------
 ALERTS_RECEIVED = Counter(

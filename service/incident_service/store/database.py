@@ -153,6 +153,25 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
     ],
+    # Email subscribers of the status page (store/subscribers.py).
+    "subscribers": [
+        IndexModel([("emailKey", ASCENDING)], unique=True, name="email_unique"),
+        IndexModel([("unsubscribeToken", ASCENDING)], unique=True, name="unsubscribe_token"),
+        IndexModel(
+            [("pending.tokenHash", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"pending.tokenHash": {"$type": "string"}},
+            name="confirm_token",
+        ),
+        # The fan-out reads the confirmed ones; the ADMIN list pages newest first.
+        IndexModel([("confirmed", ASCENDING)], name="confirmed"),
+        IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        # Addresses never confirmed are forgotten when their link expires.
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="unconfirmed_expiry"),
+    ],
+    "emails": [
+        IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
+    ],
 }
 
 
@@ -249,6 +268,14 @@ class Database:
     @property
     def webhook_deliveries(self) -> AsyncCollection[Doc]:
         return self.db["webhook_deliveries"]
+
+    @property
+    def subscribers(self) -> AsyncCollection[Doc]:
+        return self.db["subscribers"]
+
+    @property
+    def emails(self) -> AsyncCollection[Doc]:
+        return self.db["emails"]
 
     @property
     def counters(self) -> AsyncCollection[Doc]:

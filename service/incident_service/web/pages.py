@@ -87,21 +87,31 @@ def _layout(
     )
 
 
-def status_page(title: str, history_days: int) -> str:
-    """`/status`: the shell the script fills from the `statusPage` subscription."""
+def status_page(title: str, history_days: int, subscribe: bool = False) -> str:
+    """`/status`: the shell the script fills from the `statusPage` subscription, with the
+    "Subscribe to updates" form when email updates are set up."""
+    main = _template("status.html") + (_template("subscribe.html") if subscribe else "")
     return _layout(
         page="status",
         base="",
         site_title=title,
         document_title=title,
-        main_html=_template("status.html"),
+        main_html=main,
         history_days=str(history_days),
     )
 
 
+def notice(title: str, base: str, heading: str, message: str, form_html: str = "") -> str:
+    """A page that says one thing (not found, check your inbox, unsubscribed); `base`
+    leads from its address back to the root, as in the layout."""
+    values = {"site_title": title, "base": base, "heading": heading, "message": message}
+    values.update(form_html=form_html, version=asset_version())
+    return fill(_template("notice.html"), values)
+
+
 def not_found(title: str) -> str:
     """The one answer for an incident page that is not public: unknown and internal alike."""
-    return fill(_template("not-found.html"), {"site_title": title, "version": asset_version()})
+    return notice(title, "../../", "Page not found", "There is no public incident at this address.")
 
 
 def _time(at: datetime) -> str:

@@ -29,10 +29,11 @@ MAX_KEY_LENGTH = 40
 # Nothing but our own files runs or loads; `connect-src 'self'` covers the
 # same-origin ws:// and wss:// socket and the incident page's re-reads.
 # Framing stays allowed so the page can be embedded (it is public and read-only).
+# Forms post only to this site (the subscribe form, the unsubscribe button).
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'"
+        "connect-src 'self'; base-uri 'none'; form-action 'self'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -51,8 +52,10 @@ class _CachedStatic(StaticFiles):
         return response
 
 
-def status_routes(title: str, history_days: int, incident: IncidentLookup) -> list[BaseRoute]:
-    page = pages.status_page(title, history_days)
+def status_routes(
+    title: str, history_days: int, incident: IncidentLookup, subscribe: bool = False
+) -> list[BaseRoute]:
+    page = pages.status_page(title, history_days, subscribe)
     # One body and one set of headers for every key that is not a public
     # incident, so the answer tells nothing about whether it exists.
     missing = pages.not_found(title)

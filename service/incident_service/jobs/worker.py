@@ -93,18 +93,33 @@ class Worker:
         self._wake.set()
 
     async def _fill(self) -> None:
-        """Claim due jobs into free slots; each runs as its own task."""
-        while len(self._running) < self._concurrency:
+        """Claim due jobs into free slots; each runs as its own task.
+
+        One query finds the candidates for every free slot, oldest first; each is then
+        taken by id (atomically: another replica may have been first). Finding the
+        oldest due job costs far more than taking one by id, so it is done once per
+        round, not once per slot."""
+        while (free := self._concurrency - len(self._running)) > 0:
             busy = frozenset(g for g, n in self._groups.items() if n >= self._group_limit)
-            now = self._now()
-            job = await self._jobs.claim(now, self._lease, self.owner, busy)
-            if job is None:
-                return
-            task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
-            self._running.add(task)
-            if job.group is not None:
-                self._groups[job.group] += 1
-            task.add_done_callback(functools.partial(self._done, group=job.group))
+            # Twice the free slots: some candidates may be in groups that fill up.
+            limit = 2 * free
+            candidates = await self._jobs.due(self._now(), limit, busy)
+            for job_id, group in candidates:
+                if len(self._running) >= self._concurrency:
+                    return
+                if group is not None and self._groups[group] >= self._group_limit:
+                    continue
+                now = self._now()
+                job = await self._jobs.claim_id(job_id, now, self._lease, self.owner)
+                if job is None:
+                    continue
+                task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
+                self._running.add(task)
+                if job.group is not None:
+                    self._groups[job.group] += 1
+                task.add_done_callback(functools.partial(self._done, group=job.group))
+            if len(candidates) < limit:
+                return  # nothing else is due outside the busy groups
 
     def _done(self, task: asyncio.Task[None], group: str | None) -> None:
         self._running.discard(task)

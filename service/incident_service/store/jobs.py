@@ -22,6 +22,9 @@ from incident_service.store.database import Database
 
 PENDING = "PENDING"
 DONE = "DONE"
+#: The index of due pending jobs (store/database.py). Named in the claim: without it
+#: the embedded database reads every job, finished ones included, for each claim.
+DUE_INDEX = "due"
 
 
 def _state(due_at: datetime | None) -> Doc:
@@ -64,6 +67,13 @@ def new_job(job_id: str, kind: str, ref: str, due_at: datetime, group: str | Non
     }
 
 
+def _job(doc: Doc, owner: str) -> Job:
+    return Job(
+        doc["_id"], doc["kind"], doc["ref"], doc["dueAt"], doc["attempts"], owner,
+        doc.get("group"),
+    )  # fmt: skip
+
+
 class JobStore:
     def __init__(self, database: Database) -> None:
         self._jobs = database.jobs
@@ -101,30 +111,60 @@ class JobStore:
         if jobs:
             await self._jobs.insert_many(jobs, session=session)
 
+    @staticmethod
+    def _claimable(now: datetime) -> Doc:
+        """Due, and nobody's lease is running (none, or it ran out). The lease test is
+        `$not: {$gt: now}` (null, missing or at most `now`), not an `$or`: with an `$or`
+        the embedded database reads the whole collection even when `_id` is given."""
+        return {"status": PENDING, "dueAt": {"$lte": now}, "leaseUntil": {"$not": {"$gt": now}}}
+
     async def claim(
         self, now: datetime, lease: timedelta, owner: str, busy_groups: frozenset[str] = frozenset()
     ) -> Job | None:
         """The oldest due job nobody holds, outside `busy_groups`, now leased to `owner`;
         None when there is none."""
-        query: Doc = {
-            "status": PENDING,
-            "dueAt": {"$lte": now},
-            "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
-        }
+        query = self._claimable(now)
         if busy_groups:
             query["group"] = {"$nin": sorted(busy_groups)}
         doc = await self._jobs.find_one_and_update(
             query,
             {"$set": {"leaseUntil": now + lease, "leaseOwner": owner}, "$inc": {"attempts": 1}},
             sort=[("dueAt", 1)],
+            hint=DUE_INDEX,
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:
-            return None
-        return Job(
-            doc["_id"], doc["kind"], doc["ref"], doc["dueAt"], doc["attempts"], owner,
-            doc.get("group"),
-        )  # fmt: skip
+        return _job(doc, owner) if doc is not None else None
+
+    async def due(
+        self, now: datetime, limit: int, busy_groups: frozenset[str] = frozenset()
+    ) -> list[tuple[str, str | None]]:
+        """Ids and groups of up to `limit` due jobs nobody holds, outside `busy_groups`,
+        oldest first: candidates for `claim_id`. One query for many claims: finding
+        the oldest due job is the claim's expensive part (the embedded database reads
+        every pending job to answer it), taking one by id is cheap."""
+        query = self._claimable(now)
+        if busy_groups:
+            query["group"] = {"$nin": sorted(busy_groups)}
+        docs = (
+            await self._jobs.find(query, {"group": 1})
+            .sort([("dueAt", 1)])
+            .hint(DUE_INDEX)
+            .limit(limit)
+            .to_list()
+        )
+        return [(d["_id"], d.get("group")) for d in docs]
+
+    async def claim_id(
+        self, job_id: str, now: datetime, lease: timedelta, owner: str
+    ) -> Job | None:
+        """The job, leased to `owner`, if it is still due and nobody holds it; else None
+        (another worker was first)."""
+        doc = await self._jobs.find_one_and_update(
+            {"_id": job_id, **self._claimable(now)},
+            {"$set": {"leaseUntil": now + lease, "leaseOwner": owner}, "$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _job(doc, owner) if doc is not None else None
 
     async def settle(
         self, job: Job, next_due: datetime | None, session: AsyncClientSession

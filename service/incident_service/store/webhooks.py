@@ -10,6 +10,7 @@ job's lease.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -318,8 +319,10 @@ class WebhookStore:
         if doc is None:
             return None
         delivery = delivery_from_doc(doc)
-        endpoint_doc = await self._db.webhook_endpoints.find_one({"_id": delivery.endpoint_id})
-        message = await self._db.outbox.find_one({"_id": delivery.message_id})
+        endpoint_doc, message = await asyncio.gather(
+            self._db.webhook_endpoints.find_one({"_id": delivery.endpoint_id}),
+            self._db.outbox.find_one({"_id": delivery.message_id}),
+        )
         return delivery, endpoint_from_doc(endpoint_doc) if endpoint_doc else None, message
 
     async def cancel(self, job: Job, reason: str) -> None:

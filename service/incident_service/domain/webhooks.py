@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from incident_service.domain import notifications, validation
 from incident_service.domain.errors import validation as invalid
@@ -172,6 +172,16 @@ def check_url(raw: str, field: str = "url") -> str:
         raise invalid(field, f"{field} has an invalid port")
     if any(c.isspace() for c in url):
         raise invalid(field, f"{field} must not contain spaces")
+    try:
+        # An internationalised host is sent in its ASCII (IDNA) form.
+        ascii_host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise invalid(field, f"{field} host {parts.hostname!r} is not a valid name") from None
+    if ascii_host != parts.hostname:
+        host = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+        url = urlunsplit(parts._replace(netloc=host + (f":{port}" if port else "")))
+    if not url.isascii():
+        raise invalid(field, f"{field} must be ASCII: percent-encode other characters in the path")
     return url
 
 
@@ -187,9 +197,33 @@ def literal_address(url: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
 def forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Loopback, private, link-local (cloud metadata lives there), multicast, reserved or
     unspecified: not a public receiver, so a webhook must not reach it."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return forbidden_address(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in net for net in _FORBIDDEN_V6):
+            return True
+        embedded = _embedded_v4(address)
+        if embedded is not None:
+            return forbidden_address(embedded)
     return not address.is_global or address.is_multicast
+
+
+#: IPv6 ranges refused outright: site-local (deprecated, still routed in places),
+#: IPv4-translated, and the local-use NAT64 prefix (it may reach any private IPv4).
+_FORBIDDEN_V6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("fec0::/10", "::ffff:0:0:0/96", "64:ff9b:1::/48")
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one leads to: mapped, 6to4, NAT64, IPv4-compatible."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def check_event_types(values: Sequence[str], field: str = "eventTypes") -> tuple[str, ...]:
@@ -252,11 +286,11 @@ def standard_body(type_: str, at: datetime, data: dict[str, Any]) -> bytes:
 
 def slack_body(message: Message, status_url: str | None) -> bytes:
     """A Slack incoming-webhook message: `text` for notifications, `blocks` for the channel."""
-    headline = _headline(message)
+    headline = _escaped(_headline(message))
     lines = [f"*{headline}*"]
     detail = _detail(message)
     if detail:
-        lines.append(detail)
+        lines.append(_escaped(detail))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}},
         {
@@ -267,6 +301,11 @@ def slack_body(message: Message, status_url: str | None) -> bytes:
     if status_url:
         blocks[1]["elements"].append({"type": "mrkdwn", "text": f"<{status_url}|Status page>"})
     return json.dumps({"text": headline[:300], "blocks": blocks}).encode()
+
+
+def _escaped(text: str) -> str:
+    """Slack's mrkdwn control characters: a title cannot ping <!channel> or fake a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _headline(message: Message) -> str:
@@ -371,16 +410,16 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or an HTTP date)."""
     if not value:
         return None
-    value = value.strip()
+    value = value.strip()[:100]
     if value.isascii() and value.isdigit():
-        return float(min(int(value), 86_400))
+        return float(min(int(value[:9]), 86_400)) if len(value) <= 9 else 86_400.0
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            return None
+        return max(0.0, (when - now).total_seconds())
+    except (TypeError, ValueError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 @dataclass(frozen=True)

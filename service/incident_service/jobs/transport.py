@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import time
 import typing
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit
 import httpcore
 
 from incident_service.domain.webhooks import forbidden_address
+
+log = logging.getLogger(__name__)
 
 #: Bytes of a receiver's answer that are read at most (the rest is dropped unread).
 MAX_RESPONSE_BYTES = 4096
@@ -53,7 +56,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not self._allow_private:
@@ -93,7 +96,7 @@ async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) ->
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), timeout
         )
-    except (OSError, TimeoutError):
+    except (OSError, TimeoutError, UnicodeError, ValueError):
         return f"url host {host!r} does not resolve"
     if allow_private:
         return None
@@ -140,6 +143,11 @@ class WebhookClient:
                 None, _ms(started), error=f"cannot connect: {exc or type(exc).__name__}"
             )
         except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            return Response(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:300])
+        except Exception as exc:
+            # Whatever else a URL or a receiver can provoke is a failed attempt on the
+            # record, never a handler crash that would resend without recording.
+            log.warning("webhook to %s failed unexpectedly", url, exc_info=True)
             return Response(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:300])
         return Response(status, _ms(started), retry_after)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import uuid
 from collections import Counter
@@ -28,6 +29,8 @@ Handler = Callable[[Job, datetime], Awaitable[None]]
 
 #: Retry delays after a failed attempt, by attempt; the last one repeats.
 RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0, 600.0)
+#: Attempts before a failing job is given up (about two hours of retries).
+MAX_ATTEMPTS = 15
 
 
 class Worker:
@@ -53,6 +56,7 @@ class Worker:
         self._concurrency = concurrency
         self._group_limit = group_limit
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._claims = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -63,7 +67,7 @@ class Worker:
         ran = 0
         while True:
             now = self._now()
-            job = await self._jobs.claim(now, self._lease, self.owner)
+            job = await self._jobs.claim(now, self._lease, self._token())
             if job is None:
                 return ran
             ran += 1
@@ -82,11 +86,32 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            await self._failed(job, now, exc)
+
+    async def _failed(self, job: Job, now: datetime, exc: Exception) -> None:
+        """Retry later, or give up after MAX_ATTEMPTS: a job that can never succeed
+        (a bug, a poisoned document) must not run for ever."""
+        try:
+            if job.attempts >= MAX_ATTEMPTS:
+                log.error("job %s failed %d times; giving up", job.id, job.attempts,
+                          exc_info=exc)  # fmt: skip
+                metrics.JOBS_RUN.labels(job.kind, "gave_up").inc()
+                await self._jobs.give_up(job, repr(exc))
+                return
             delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
             log.warning("job %s failed (attempt %d); retrying in %gs", job.id, job.attempts,
-                        delay, exc_info=True)  # fmt: skip
+                        delay, exc_info=exc)  # fmt: skip
             metrics.JOBS_RUN.labels(job.kind, "failed").inc()
             await self._jobs.retry(job, now + timedelta(seconds=delay), repr(exc))
+        except Exception:
+            # The database is away too: the lease runs out and the job is run again.
+            log.warning("job %s: could not record its failure", job.id, exc_info=True)
+
+    def _token(self) -> str:
+        """The lease holder of one claim: `<worker>:<n>`. A settle is guarded by it, so a
+        run whose lease ran out cannot commit even when the same worker claimed the job
+        again."""
+        return f"{self.owner}:{next(self._claims)}"
 
     def poke(self) -> None:
         """Look for due jobs now instead of at the next poll (a job was just written)."""
@@ -110,7 +135,7 @@ class Worker:
                 if group is not None and self._groups[group] >= self._group_limit:
                     continue
                 now = self._now()
-                job = await self._jobs.claim_id(job_id, now, self._lease, self.owner)
+                job = await self._jobs.claim_id(job_id, now, self._lease, self._token())
                 if job is None:
                     continue
                 task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")

@@ -22,6 +22,8 @@ from incident_service.store.database import Database
 
 PENDING = "PENDING"
 DONE = "DONE"
+#: Given up after too many failed attempts (see jobs/worker.py); kept like DONE ones.
+FAILED = "FAILED"
 #: The index of due pending jobs (store/database.py). Named in the claim: without it
 #: the embedded database reads every job, finished ones included, for each claim.
 DUE_INDEX = "due"
@@ -219,6 +221,21 @@ class JobStore:
             session=session,
         )
         return result.matched_count > 0
+
+    async def give_up(self, job: Job, error: str) -> None:
+        """Stop retrying a job that keeps failing (if the lease is still ours)."""
+        await self._jobs.update_one(
+            {"_id": job.id, "leaseOwner": job.lease_owner},
+            {
+                "$set": {
+                    "status": FAILED,
+                    "finishedAt": datetime.now(UTC),
+                    "leaseUntil": None,
+                    "leaseOwner": None,
+                    "lastError": error[:500],
+                }
+            },
+        )
 
     async def get(self, job_id: str) -> Doc | None:
         return await self._jobs.find_one({"_id": job_id})

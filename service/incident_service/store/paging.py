@@ -41,7 +41,7 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
         if name != order.name or len(values) != len(order.keys):
             raise ValueError
         return [_dec(v) for v in values]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise validation("after", "after is not a cursor from this list and order") from None
 
 

@@ -56,6 +56,8 @@ class Confirmed(StrEnum):
 def normalize_email(raw: str) -> str:
     """The address as mail is sent to it; VALIDATION naming `email` otherwise. Syntax only:
     no DNS lookup (slow, and it would tell a visitor which domains we can reach)."""
+    if len(raw) > 320:  # RFC 5321's longest path; spares the validator hostile sizes
+        raise invalid("email", "email is not a valid address: it is too long")
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -154,7 +156,9 @@ class SubscriberStore:
                 },
                 session=session,
             )
-            await self._jobs.enqueue([new_job(job_id(email_id), KIND, email_id, now)], session)
+            await self._jobs.enqueue(
+                [new_job(job_id(email_id), KIND, email_id, now, KIND)], session
+            )
 
         try:
             await self._db.transaction(txn)
@@ -259,7 +263,9 @@ class SubscriberStore:
         if not emails:
             return []
         await self._db.emails.insert_many(emails, session=session)
-        return [new_job(job_id(e["_id"]), KIND, e["_id"], message.at) for e in emails]
+        # One group for all email: a public update to many subscribers takes a few of the
+        # worker's slots, never all of them (webhooks and timers keep running).
+        return [new_job(job_id(e["_id"]), KIND, e["_id"], message.at, KIND) for e in emails]
 
     # Sending
 

@@ -185,3 +185,45 @@ def test_delivery_ids_are_checked() -> None:
     assert w.delivery_id(good) == good
     with pytest.raises(DomainError):
         w.delivery_id("msg_1.2")
+
+
+def test_hostile_retry_after_values_are_ignored_not_raised() -> None:
+    assert w.parse_retry_after("9" * 5000, NOW) == 86_400
+    assert w.parse_retry_after("Mon, 01 Jan 99999999999 00:00:00 GMT", NOW) is None
+    assert w.parse_retry_after("x" * 10_000, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::a00:1", "64:ff9b:1::1", "::127.0.0.1", "2002:7f00:1::", "2002:a00:1::",
+     "fec0::1", "::ffff:0:a00:1"],
+)  # fmt: skip
+def test_ipv6_forms_carrying_a_private_ipv4_are_forbidden(address: str) -> None:
+    assert w.forbidden_address(ipaddress.ip_address(address))
+
+
+def test_nat64_and_6to4_of_public_addresses_are_allowed() -> None:
+    assert not w.forbidden_address(ipaddress.ip_address("64:ff9b::5db8:d822"))  # 93.184.216.34
+    assert not w.forbidden_address(ipaddress.ip_address("2002:5db8:d822::1"))
+
+
+def test_internationalised_hosts_are_sent_in_ascii_and_other_non_ascii_refused() -> None:
+    assert (
+        w.check_url("https://Bücher.example:8443/hook") == "https://xn--bcher-kva.example:8443/hook"
+    )
+    with pytest.raises(DomainError, match="percent-encode"):
+        w.check_url("https://hooks.example.com/café")
+    for bad in ("http://a..b/hook", "http://" + "a" * 64 + ".example/"):
+        with pytest.raises(DomainError, match="not a valid name"):
+            w.check_url(bad)
+
+
+def test_slack_text_cannot_ping_the_channel_or_fake_links() -> None:
+    message = Message(
+        "incident.declared",
+        NOW,
+        {"incident": {"key": "INC-1", "priority": "P1", "title": "<!channel> <https://evil|x>"}},
+    )
+    body = w.slack_body(message, None).decode()
+    assert "<!channel>" not in body and "<https://evil" not in body
+    assert "&lt;!channel&gt;" in json.loads(body)["blocks"][0]["text"]["text"]

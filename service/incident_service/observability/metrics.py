@@ -144,6 +144,12 @@ WEBHOOK_LATENCY = Histogram(
     "Time from sending a webhook to the receiver's answer (or giving up on it).",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+SLA_BREACHES = Counter(
+    f"{NAMESPACE}_sla_breaches_total",
+    "SLA breaches written by this replica's timer, by priority and target "
+    "(ACKNOWLEDGE, RESOLVE); sum over replicas: each breach is written once.",
+    ["priority", "target"],
+)
 
 # --- Alert intake ----------------------------------------------------------
 ALERTS_RECEIVED = Counter(

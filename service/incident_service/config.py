@@ -46,9 +46,11 @@ class SlaTargets(BaseSettings):
     p4_resolve: int = Field(_resolve(Priority.P4), gt=0)
     p5_ack: int = Field(_ack(Priority.P5), gt=0)
     p5_resolve: int = Field(_resolve(Priority.P5), gt=0)
+    # An SLA_AT_RISK event is written at this fraction of each target.
+    at_risk_fraction: float = Field(0.8, gt=0, le=1)
 
     def targets(self) -> dict[Priority, SlaTarget]:
-        return sla_targets_from_seconds(self.model_dump())
+        return sla_targets_from_seconds(self.model_dump(exclude={"at_risk_fraction"}))
 
 
 class Settings(BaseSettings):

@@ -18,7 +18,9 @@ from incident_service.access.ratelimit import RateLimiter
 from incident_service.access.subscribing import SubscribeGate
 from incident_service.api.context import Resources
 from incident_service.config import Settings
+from incident_service.domain import sla
 from incident_service.jobs.email import EmailSender, LogMailer, Mailer, SmtpMailer
+from incident_service.jobs.sla import SlaTimer
 from incident_service.jobs.transport import WebhookClient, refused_reason
 from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.jobs.worker import Worker
@@ -29,6 +31,7 @@ from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
+from incident_service.store.incidents import SLA_KIND as SLA_JOB
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
 from incident_service.store.jobs import JobStore
@@ -84,7 +87,11 @@ class Runtime:
         outbox = Outbox(db, jobs)
         statuses = ComponentStatuses(db, outbox)
         maintenances = MaintenanceStore(db, statuses, jobs, outbox)
-        incidents, api_keys = IncidentStore(db, statuses, outbox), ApiKeyStore(db)
+        sla_policy = sla.Policy(
+            {p.value: t for p, t in s.sla.targets().items()}, s.sla.at_risk_fraction
+        )
+        incidents = IncidentStore(db, statuses, outbox, jobs, sla_policy)
+        api_keys = ApiKeyStore(db)
         integrations = IntegrationStore(db)
         webhooks = WebhookStore(db, jobs, outbox)
         subscribers = SubscriberStore(
@@ -119,6 +126,7 @@ class Runtime:
                 OUTBOX_JOB: outbox.fan_out,
                 WEBHOOK_JOB: dispatcher.deliver,
                 EMAIL_JOB: emails.send,
+                SLA_JOB: SlaTimer(incidents).check,
             },
             now=clock.now,
             poll_interval=s.jobs_poll_interval,

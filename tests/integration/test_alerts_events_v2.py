@@ -87,7 +87,9 @@ def test_trigger_repeat_acknowledge_resolve(
     assert resolved["status"] == "RESOLVED"
     events = timeline(gql, incident["id"])
     assert [e["type"] for e in events].count("ALERT_RESOLVED") == 1
-    assert {e["actor"] for e in events} == {f"integration:{integration['name']}"}
+    # Detected in 2015 (the recorded payload's timestamp): the SLA clock ran out long ago,
+    # and the timer may have said so; everything else is the integration's doing.
+    assert {e["actor"] for e in events} - {"sla"} == {f"integration:{integration['name']}"}
 
     # The incident is resolved: the same key opens a new one, RELATED to it.
     assert send(service, recorded("trigger", key, dedup)).status_code == 202

@@ -24,15 +24,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from incident_service.domain import incident as domain
-from incident_service.domain import maintenance
+from incident_service.domain import maintenance, sla
 from incident_service.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
 from incident_service.domain.errors import DomainError
 from incident_service.domain.impacts import ImpactSpec
+from incident_service.domain.priority import DEFAULT_SLA
 from incident_service.domain.service import derive_status, incident_cause, maintenance_cause
 from incident_service.jobs.worker import Worker
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
-from incident_service.store.incidents import IncidentStore
+from incident_service.store.incidents import SLA_KIND, IncidentStore
 from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND, MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX
@@ -69,12 +70,17 @@ class ComponentStatusMachine(RuleBasedStateMachine):
         jobs = JobStore(self.db)
         outbox = Outbox(self.db, jobs)
         statuses = ComponentStatuses(self.db, outbox)
-        self.incidents = IncidentStore(self.db, statuses, outbox)
+        policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
+        self.incidents = IncidentStore(self.db, statuses, outbox, jobs, policy)
         self.services = ServiceStore(self.db, statuses)
         self.maintenances = MaintenanceStore(self.db, statuses, jobs, outbox)
         self.worker = Worker(
             jobs,
-            {KIND: self.maintenances.advance, OUTBOX: outbox.fan_out},
+            {
+                KIND: self.maintenances.advance,
+                OUTBOX: outbox.fan_out,
+                SLA_KIND: self.incidents.check_sla,
+            },
             now=lambda: self.now,
             poll_interval=1,
             lease=30,

@@ -90,6 +90,10 @@ class Incident:
     #: `<integration id>:<group>` of an incident opened by monitoring: a group has at
     #: most one open incident (a unique partial index in the store).
     alert_group: str | None = None
+    #: SLA marks written so far ("ACKNOWLEDGE:BREACHED", ...; see domain/sla.py).
+    sla_marks: tuple[str, ...] = ()
+    #: The next breach of a running SLA clock; kept by the store on every write.
+    sla_due_at: datetime | None = None
     version: int = 1
     last_seq: int = 0
 
@@ -108,6 +112,10 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return lifecycle.is_open(self.status)
+
+    @property
+    def sla_breached(self) -> bool:
+        return any(m.endswith(":BREACHED") for m in self.sla_marks)
 
 
 @dataclass(frozen=True)

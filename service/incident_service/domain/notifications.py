@@ -27,6 +27,8 @@ INCIDENT_STATUS_CHANGED = "incident.status_changed"
 INCIDENT_UPDATED = "incident.updated"
 INCIDENT_UPDATE_POSTED = "incident.update_posted"
 INCIDENT_RESOLVED = "incident.resolved"
+INCIDENT_SLA_AT_RISK = "incident.sla_at_risk"
+INCIDENT_SLA_BREACHED = "incident.sla_breached"
 COMPONENT_STATUS_CHANGED = "component.status_changed"
 MAINTENANCE_SCHEDULED = "maintenance.scheduled"
 MAINTENANCE_UPDATED = "maintenance.updated"
@@ -46,6 +48,8 @@ EVENT_TYPES: tuple[str, ...] = (
     INCIDENT_UPDATED,
     INCIDENT_UPDATE_POSTED,
     INCIDENT_RESOLVED,
+    INCIDENT_SLA_AT_RISK,
+    INCIDENT_SLA_BREACHED,
     COMPONENT_STATUS_CHANGED,
     MAINTENANCE_SCHEDULED,
     MAINTENANCE_UPDATED,
@@ -74,6 +78,7 @@ _UPDATED_BY = frozenset(
         "PUBLISHED",
     }
 )
+_SLA_TYPES = {"SLA_AT_RISK": INCIDENT_SLA_AT_RISK, "SLA_BREACHED": INCIDENT_SLA_BREACHED}
 _ALERT_TYPES = {
     "ALERT_TRIGGERED": ALERT_TRIGGERED,
     "ALERT_ACKNOWLEDGED": ALERT_ACKNOWLEDGED,
@@ -157,6 +162,9 @@ def for_incident(change: Change) -> list[Message]:
                 messages.append(Message(INCIDENT_RESOLVED, event.at, {"incident": base}, ids))
         elif event.type == "UPDATE_POSTED":
             messages.append(_update_posted(incident, event))
+        elif event.type in _SLA_TYPES:
+            data = {"incident": base, **{k: event.data.get(k) for k in ("target", "dueAt")}}
+            messages.append(Message(_SLA_TYPES[event.type], event.at, data, ids))
         elif event.type in _ALERT_TYPES:
             alert = {"incident": base, "alertId": event.data.get("alertId"), "event": None}
             alert["event"] = _event_data(event)

@@ -35,6 +35,8 @@ class IncidentQuery:
     declared_after: datetime | None = None
     declared_before: datetime | None = None
     visibility: Visibility | None = None
+    sla_breached: bool | None = None
+    sla_due_before: datetime | None = None
 
 
 def matches(query: IncidentQuery, incident: Incident) -> bool:
@@ -50,5 +52,8 @@ def matches(query: IncidentQuery, incident: Incident) -> bool:
         query.declared_after is None or incident.declared_at >= query.declared_after,
         query.declared_before is None or incident.declared_at < query.declared_before,
         query.visibility is None or incident.visibility is query.visibility,
+        query.sla_breached is None or incident.sla_breached is query.sla_breached,
+        query.sla_due_before is None
+        or (incident.sla_due_at is not None and incident.sla_due_at < query.sla_due_before),
     )
     return all(checks)

@@ -150,6 +150,12 @@ EMAILS_SENT = Counter(
     "and result (sent, retried, failed).",
     ["kind", "result"],
 )
+SLA_BREACHES = Counter(
+    f"{NAMESPACE}_sla_breaches_total",
+    "SLA breaches written by this replica's timer, by priority and target "
+    "(ACKNOWLEDGE, RESOLVE); sum over replicas: each breach is written once.",
+    ["priority", "target"],
+)
 
 # --- Alert intake ----------------------------------------------------------
 ALERTS_RECEIVED = Counter(

@@ -79,6 +79,10 @@ def incident_to_doc(i: Incident) -> Doc:
         "rootCause": i.root_cause,
         "resolution": i.resolution,
         "declaredBy": i.declared_by,
+        "slaMarks": list(i.sla_marks),
+        # Indexed: the "breached" and "about to breach" filters.
+        "slaBreached": i.sla_breached,
+        "slaDueAt": i.sla_due_at,
         "version": i.version,
         "lastSeq": i.last_seq,
     }
@@ -124,6 +128,8 @@ def incident_from_doc(d: Doc) -> Incident:
         declared_by=d.get("declaredBy", "unknown"),
         idempotency_key=d.get("idempotencyKey"),
         alert_group=d.get("alertGroup"),
+        sla_marks=tuple(d.get("slaMarks", ())),
+        sla_due_at=d.get("slaDueAt"),
         version=d["version"],
         last_seq=d["lastSeq"],
         **times,

@@ -58,6 +58,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             )
         ),
         IndexModel([("visibility", ASCENDING), ("status", ASCENDING)], name="public_active"),
+        # The SLA views: breached incidents newest first, and the next breaches soonest first.
+        IndexModel(
+            [("slaBreached", ASCENDING), ("declaredAt", DESCENDING), ("_id", DESCENDING)],
+            name="sla_breached_newest",
+        ),
+        IndexModel([("slaDueAt", ASCENDING)], name="sla_due"),
         # Published incidents resolved lately: the status page's history.
         IndexModel([("visibility", ASCENDING), ("resolvedAt", DESCENDING)], name="public_recent"),
         # The open incidents holding a component: its derived status.

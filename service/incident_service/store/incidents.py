@@ -11,7 +11,7 @@ from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from incident_service.domain import notifications
+from incident_service.domain import notifications, sla
 from incident_service.domain.enums import Visibility
 from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.impacts import ComponentImpact, changed_services
@@ -21,6 +21,7 @@ from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
+from incident_service.store.jobs import Job, JobStore
 from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
@@ -30,8 +31,14 @@ _ORDERS: dict[IncidentOrder, Order] = {
     IncidentOrder.PRIORITY: Order("PRIORITY", (("priority", 1), ("declaredAt", -1), ("_id", -1))),
 }
 
+SLA_KIND = "sla"
+
 #: Attempts for a command without expectedVersion that races another writer.
 _RETRIES = 5
+
+
+def sla_job_id(incident_id: str) -> str:
+    return f"{SLA_KIND}:{incident_id}"
 
 
 def sort_order(order: IncidentOrder) -> Order:
@@ -63,6 +70,11 @@ def to_filter(query: IncidentQuery) -> Doc:
         clauses.append({"declaredAt": {"$lt": query.declared_before}})
     if query.visibility is not None:
         clauses.append({"visibility": query.visibility.value})
+    if query.sla_breached is not None:
+        # Incidents written before SLA marks existed have no field: not breached.
+        clauses.append({"slaBreached": True if query.sla_breached else {"$ne": True}})
+    if query.sla_due_before is not None:
+        clauses.append({"slaDueAt": {"$lt": query.sla_due_before}})
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -79,10 +91,19 @@ class Stale(Exception):
 
 
 class IncidentStore:
-    def __init__(self, database: Database, statuses: ComponentStatuses, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        database: Database,
+        statuses: ComponentStatuses,
+        outbox: Outbox,
+        jobs: JobStore,
+        sla_policy: sla.Policy,
+    ) -> None:
         self._db = database
         self._statuses = statuses
         self._outbox = outbox
+        self._jobs = jobs
+        self._sla = sla_policy
         self._incidents = database.incidents
         self._events = database.incident_events
 
@@ -146,7 +167,9 @@ class IncidentStore:
         async def txn(session: AsyncClientSession) -> None:
             created.clear()
             number = await self.next_number(session)
-            change = declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
+            change = self._stamped(
+                declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
+            )
             await self.insert(change, session)
             created.append(change)
 
@@ -177,7 +200,7 @@ class IncidentStore:
                 raise not_found("incident")
             if expected_version is not None and expected_version != incident.version:
                 raise conflict(expected_version, incident.version)
-            change = command(incident)
+            change = self._stamped(command(incident))
             if not change.events:
                 return change
             try:
@@ -221,17 +244,33 @@ class IncidentStore:
                 return int(counter["seq"])
         raise RuntimeError("the incident counter could not be incremented")
 
+    def _stamped(self, change: Change) -> Change:
+        """The change with its incident's SLA fields up to date (idempotent)."""
+        return Change(sla.stamp(change.incident, self._sla), change.events)
+
     async def insert(self, change: Change, session: AsyncClientSession) -> None:
         """A new incident and its first events."""
+        change = self._stamped(change)
         await self._incidents.insert_one(codec.incident_to_doc(change.incident), session=session)
         await self._insert_events(change.events, session)
         await self._outbox.record(notifications.for_incident(change), session)
         await self._follow_components((), change, session)
+        await self._follow_sla(None, change.incident, session)
 
-    async def write(self, change: Change, previous: Incident, session: AsyncClientSession) -> None:
-        """A change to a stored incident, guarded by the version it was computed from."""
+    async def write(
+        self,
+        change: Change,
+        previous: Incident,
+        session: AsyncClientSession,
+        job: Job | None = None,
+    ) -> None:
+        """A change to a stored incident, guarded by the version it was computed from.
+
+        `job` is the SLA job when its handler writes the change: it is settled, not
+        rescheduled, so the lease still guards it."""
         if not change.events:
             return
+        change = self._stamped(change)
         doc = codec.incident_to_doc(change.incident)
         result = await self._incidents.replace_one(
             {"_id": doc["_id"], "version": previous.version}, doc, session=session
@@ -243,6 +282,43 @@ class IncidentStore:
         await self._follow_components(previous.component_impacts, change, session)
         if previous.is_open and not change.incident.is_open:
             await self._resolve_alerts(change.incident.id, change.events[-1].at, session)
+        await self._follow_sla(previous, change.incident, session, job)
+
+    async def _follow_sla(
+        self,
+        before: Incident | None,
+        after: Incident,
+        session: AsyncClientSession,
+        job: Job | None = None,
+    ) -> None:
+        """Keep the incident's SLA job due at its next mark."""
+        due = sla.next_mark(after, self._sla)
+        if job is not None:
+            await self._jobs.settle(job, due, session)
+        elif before is None or due != sla.next_mark(before, self._sla):
+            await self._jobs.schedule(sla_job_id(after.id), SLA_KIND, after.id, due, session)
+
+    async def check_sla(self, job: Job, now: datetime) -> Change | None:
+        """The SLA job's handler: write the marks due now (exactly once, under the job's
+        lease and the incident's version), and make the job due at the next one."""
+        written: list[Change] = []
+
+        async def txn(session: AsyncClientSession) -> None:
+            written.clear()
+            doc = await self._incidents.find_one({"_id": job.ref}, session=session)
+            if doc is None:
+                await self._jobs.settle(job, None, session)
+                return
+            incident = codec.incident_from_doc(doc)
+            change = sla.mark(incident, self._sla, now)
+            if not change.events:
+                await self._jobs.settle(job, sla.next_mark(incident, self._sla), session)
+                return
+            await self.write(change, incident, session, job)
+            written.append(change)
+
+        await self._db.transaction(txn)
+        return written[0] if written else None
 
     async def _resolve_alerts(
         self, incident_id: str, now: datetime, session: AsyncClientSession

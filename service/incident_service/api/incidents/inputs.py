@@ -49,6 +49,16 @@ class IncidentFilter:
     declared_before: datetime | None = strawberry.field(
         default=None, description="Declared before this time."
     )
+    sla_breached: bool | None = strawberry.field(
+        default=None,
+        description="true: incidents that breached an SLA target (acknowledge or resolve, "
+        "an SLA_BREACHED event on their timeline); false: those that did not.",
+    )
+    sla_due_before: datetime | None = strawberry.field(
+        default=None,
+        description='The "about to breach" view: open incidents whose next SLA breach '
+        "(of a clock still running) falls before this time.",
+    )
 
     def to_query(self) -> IncidentQuery:
         return IncidentQuery(
@@ -63,6 +73,8 @@ class IncidentFilter:
             open_only=self.open_only,
             declared_after=self.declared_after,
             declared_before=self.declared_before,
+            sla_breached=self.sla_breached,
+            sla_due_before=self.sla_due_before,
         )
 
 

@@ -83,6 +83,8 @@ class UserErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONFLICT = "CONFLICT"
+    #: REQUIRE_POSTMORTEM_FOR: the incident closes only once its postmortem is published.
+    POSTMORTEM_REQUIRED = "POSTMORTEM_REQUIRED"
 
 
 class MaintenanceStatus(StrEnum):

@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     # Deliveries to one endpoint a replica sends at once.
     webhook_endpoint_concurrency: int = Field(2, ge=1, le=100)
 
+    # Post-incident review: incidents of these priorities (comma-separated, empty: none)
+    # move to CLOSED only once their postmortem is PUBLISHED.
+    require_postmortem_for: str = "P1,P2"
+
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 
@@ -186,6 +190,10 @@ class Settings(BaseSettings):
             parse_schedule(self.webhook_retry_schedule)
         except ValueError as exc:
             raise ValueError(f"WEBHOOK_RETRY_SCHEDULE: {exc}") from None
+        try:
+            _ = self.postmortem_required_for
+        except ValueError as exc:
+            raise ValueError(f"REQUIRE_POSTMORTEM_FOR: {exc}") from None
         if self.oidc_issuer and not (self.oidc_jwks_file or self.oidc_hs256_secret):
             raise ValueError("OIDC_ISSUER: also set OIDC_JWKS_FILE or OIDC_HS256_SECRET")
         if self.oidc_issuer and not self.oidc_audience:
@@ -201,6 +209,14 @@ class Settings(BaseSettings):
     @property
     def webhook_retries(self) -> tuple[float, ...]:
         return parse_schedule(self.webhook_retry_schedule)
+
+    @property
+    def postmortem_required_for(self) -> frozenset[Priority]:
+        names = [p.strip().upper() for p in self.require_postmortem_for.split(",") if p.strip()]
+        unknown = [n for n in names if n not in Priority.__members__]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a priority (P1..P5, comma-separated)")
+        return frozenset(Priority(n) for n in names)
 
     @property
     def oidc_enabled(self) -> bool:

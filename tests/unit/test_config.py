@@ -13,6 +13,7 @@ from incident_service.config import ConfigError, load_settings
         ({"RATE_LIMIT_PER_KEY": "lots"}, "RATE_LIMIT_PER_KEY"),
         ({"OIDC_ISSUER": "https://idp"}, "OIDC_ISSUER"),
         ({"OIDC_ISSUER": "https://idp", "OIDC_HS256_SECRET": "s"}, "OIDC_AUDIENCE"),
+        ({"REQUIRE_POSTMORTEM_FOR": "P1,P9"}, "REQUIRE_POSTMORTEM_FOR"),
     ],
 )
 def test_bad_auth_settings_name_the_variable(
@@ -62,3 +63,11 @@ def test_status_page_and_job_settings_out_of_range_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         load_settings()
+
+
+def test_postmortem_policy_is_a_set_of_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {p.value for p in load_settings().postmortem_required_for} == {"P1", "P2"}
+    monkeypatch.setenv("REQUIRE_POSTMORTEM_FOR", " p3 , P1,")
+    assert {p.value for p in load_settings().postmortem_required_for} == {"P1", "P3"}
+    monkeypatch.setenv("REQUIRE_POSTMORTEM_FOR", "")
+    assert load_settings().postmortem_required_for == frozenset()

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from incident_service.api.postmortems.export import postmortem_routes
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
 from incident_service.config import Settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             ),
             *statuspage_api.statuspage_api_routes(documents),
             *status_feeds.feed_routes(documents),
+            *postmortem_routes(runtime.resources),
             *Intake(
                 runtime.resources.authenticator,
                 runtime.resources.alerts,

@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     subscribe_address_interval_seconds: int = Field(3600, ge=0, le=7 * 86400)
     # How long a confirmation link works (an address nobody confirms is then forgotten).
     subscribe_confirm_hours: int = Field(24, ge=1, le=168)
+    # Post-incident review: incidents of these priorities (comma-separated, empty: none)
+    # move to CLOSED only once their postmortem is PUBLISHED.
+    require_postmortem_for: str = "P1,P2"
 
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
@@ -229,6 +232,10 @@ class Settings(BaseSettings):
             parse_schedule(self.webhook_retry_schedule)
         except ValueError as exc:
             raise ValueError(f"WEBHOOK_RETRY_SCHEDULE: {exc}") from None
+        try:
+            _ = self.postmortem_required_for
+        except ValueError as exc:
+            raise ValueError(f"REQUIRE_POSTMORTEM_FOR: {exc}") from None
         if self.oidc_issuer and not (self.oidc_jwks_file or self.oidc_hs256_secret):
             raise ValueError("OIDC_ISSUER: also set OIDC_JWKS_FILE or OIDC_HS256_SECRET")
         if self.oidc_issuer and not self.oidc_audience:
@@ -258,6 +265,14 @@ class Settings(BaseSettings):
     def email_page_url(self) -> str:
         """The status page's address in emails (development without it: this process)."""
         return (self.status_page_url or f"http://{self.host}:{self.port}/status").rstrip("/")
+
+    @property
+    def postmortem_required_for(self) -> frozenset[Priority]:
+        names = [p.strip().upper() for p in self.require_postmortem_for.split(",") if p.strip()]
+        unknown = [n for n in names if n not in Priority.__members__]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a priority (P1..P5, comma-separated)")
+        return frozenset(Priority(n) for n in names)
 
     @property
     def oidc_enabled(self) -> bool:

@@ -27,6 +27,7 @@ from incident_service.jobs.worker import Worker
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
+from incident_service.store.action_items import ActionItemStore
 from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.components import ComponentStatuses
@@ -39,6 +40,7 @@ from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
 from incident_service.store.outbox import Outbox
+from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import KIND as EMAIL_JOB
@@ -166,6 +168,8 @@ class Runtime:
             webhook_target_refusal=functools.partial(
                 refused_reason, allow_private=s.webhook_private_targets_allowed
             ),
+            postmortems=PostmortemStore(db, incidents, outbox),
+            action_items=ActionItemStore(db, incidents),
         )
 
     @classmethod
@@ -194,6 +198,7 @@ class Runtime:
         await self.database.ensure_indexes()
         await self.resources.api_keys.ensure_indexes()
         await self.resources.integrations.ensure_indexes()
+        await self.resources.action_items.ensure_indexes()
         await self.broker.start()
         await self.change_stream.start()
         await self.worker.start()

@@ -89,6 +89,13 @@ EXPECTED: dict[str, str] = {
     "Mutation.deleteWebhookEndpoint": "ADMIN",
     "Mutation.redeliverWebhook": "ADMIN",
     "Mutation.sendTestWebhook": "ADMIN",
+    # Post-incident review: read by VIEWER, written and published by RESPONDER.
+    "Query.actionItems": "VIEWER",
+    "Mutation.upsertPostmortem": "RESPONDER",
+    "Mutation.submitPostmortemForReview": "RESPONDER",
+    "Mutation.publishPostmortem": "RESPONDER",
+    "Mutation.addActionItem": "RESPONDER",
+    "Mutation.updateActionItem": "RESPONDER",
 }
 
 ACCESS_CONTROL = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"

@@ -28,6 +28,8 @@ PUBLIC_TYPES = {
     "PublicComponent",
     "PublicIncident",
     "PublicUpdate",
+    # summary, customerImpact, resolution, publishedAt: the postmortem's customer-facing text.
+    "PublicPostmortem",
     "PublicMaintenance",
     "PublicMaintenanceUpdate",
     "MaintenanceStatus",

@@ -18,6 +18,7 @@ from tests.support.api import (
     get,
     mutate,
     ok,
+    publish_postmortem,
     timeline,
 )
 from tests.support.processes import GraphQLClient
@@ -87,6 +88,10 @@ def test_full_lifecycle_to_closed(gql: GraphQLClient, tag: str) -> None:
     version = incident["version"]
     for to, stamp, public in steps:
         extra = {"resolution": "Rolled back release 42"} if to == "RESOLVED" else {}
+        if to == "CLOSED":
+            # A P1 closes only once its postmortem is published (REQUIRE_POSTMORTEM_FOR);
+            # the review records its own events and leaves the incident's version alone.
+            publish_postmortem(gql, incident["id"])
         incident = ok(
             gql,
             TRANSITION,
@@ -107,6 +112,9 @@ def test_full_lifecycle_to_closed(gql: GraphQLClient, tag: str) -> None:
         "DECLARED",
         *["STATUS_CHANGED"] * 5,
         "RESOLUTION_SET",
+        "POSTMORTEM_UPDATED",
+        "POSTMORTEM_SUBMITTED",
+        "POSTMORTEM_PUBLISHED",
         "STATUS_CHANGED",
     ]
     assert next(e["message"] for e in events if e["type"] == "STATUS_CHANGED") == "now ACKNOWLEDGED"

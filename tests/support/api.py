@@ -85,6 +85,34 @@ SCHEDULE_MAINTENANCE = _mutation(
 COMPLETE_MAINTENANCE = _mutation("completeMaintenance", "EndMaintenanceInput", MAINTENANCE_PAYLOAD)
 CANCEL_MAINTENANCE = _mutation("cancelMaintenance", "EndMaintenanceInput", MAINTENANCE_PAYLOAD)
 
+# --- post-incident review -------------------------------------------------------------
+
+POSTMORTEM_PAYLOAD = (
+    "postmortem { incidentId status summary version public publishedAt }"
+    " userErrors { field code message }"
+)
+UPSERT_POSTMORTEM = _mutation("upsertPostmortem", "UpsertPostmortemInput", POSTMORTEM_PAYLOAD)
+SUBMIT_POSTMORTEM = _mutation(
+    "submitPostmortemForReview", "SubmitPostmortemInput", POSTMORTEM_PAYLOAD
+)
+PUBLISH_POSTMORTEM = _mutation("publishPostmortem", "PublishPostmortemInput", POSTMORTEM_PAYLOAD)
+
+
+def publish_postmortem(
+    gql: GraphQLClient, incident_id: str, public: bool = False, **fields: Any
+) -> Any:
+    """Write a new postmortem (a summary, and `fields`), submit it, publish it; return it."""
+    ok(
+        gql,
+        UPSERT_POSTMORTEM,
+        incidentId=incident_id,
+        expectedVersion=0,
+        **{"summary": "What happened", **fields},
+    )
+    ok(gql, SUBMIT_POSTMORTEM, incidentId=incident_id)
+    return ok(gql, PUBLISH_POSTMORTEM, incidentId=incident_id, public=public)
+
+
 # --- API keys -------------------------------------------------------------------------
 
 CREATE_KEY = _mutation(

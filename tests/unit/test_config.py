@@ -18,6 +18,7 @@ from incident_service.config import ConfigError, load_settings
         ({"SMTP_URL": "smtp://mail.example.com", "EMAIL_FROM": "s@example.com"}, "STATUS_PAGE_URL"),
         ({"SMTP_URL_FILE": "/"}, "SMTP_URL_FILE"),
         ({"SUBSCRIBE_RATE_LIMIT_PER_IP": "lots"}, "SUBSCRIBE_RATE_LIMIT_PER_IP"),
+        ({"REQUIRE_POSTMORTEM_FOR": "P1,P9"}, "REQUIRE_POSTMORTEM_FOR"),
     ],
 )
 def test_bad_auth_and_email_settings_name_the_variable(
@@ -79,3 +80,11 @@ def test_email_is_off_in_production_without_smtp(monkeypatch: pytest.MonkeyPatch
 def test_a_missing_smtp_url_file_means_no_email(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_URL_FILE", "/nonexistent/smtp-url")
     assert load_settings().smtp_url == ""
+
+
+def test_postmortem_policy_is_a_set_of_priorities(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {p.value for p in load_settings().postmortem_required_for} == {"P1", "P2"}
+    monkeypatch.setenv("REQUIRE_POSTMORTEM_FOR", " p3 , P1,")
+    assert {p.value for p in load_settings().postmortem_required_for} == {"P1", "P3"}
+    monkeypatch.setenv("REQUIRE_POSTMORTEM_FOR", "")
+    assert load_settings().postmortem_required_for == frozenset()

@@ -67,8 +67,8 @@ class UserError:
         description='Path to the input field at fault, e.g. ["input", "title"].'
     )
     code: str = strawberry.field(
-        description="VALIDATION, NOT_FOUND, INVALID_TRANSITION, CONFLICT, RATE_LIMITED or "
-        "UNAVAILABLE."
+        description="VALIDATION, NOT_FOUND, INVALID_TRANSITION, CONFLICT, RATE_LIMITED, "
+        "UNAVAILABLE or POSTMORTEM_REQUIRED (closing before the postmortem is published)."
     )
     message: str = strawberry.field(description="Human-readable explanation.")
 

@@ -26,11 +26,13 @@ from incident_service.domain.priority import SlaTarget
 from incident_service.domain.service import Service
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.connections import Connections
+from incident_service.store.action_items import ActionItemStore
 from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
+from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import SubscriberStore
@@ -54,6 +56,8 @@ class Resources:
     authenticator: Authenticator
     broker: Broker
     connections: Connections
+    postmortems: PostmortemStore
+    action_items: ActionItemStore
     #: Why a webhook URL cannot be used now (unresolvable, or a forbidden address); None
     #: when it can. The network check lives with the outbound client (jobs/transport.py).
     webhook_target_refusal: Callable[[str], Awaitable[str | None]]
@@ -118,6 +122,14 @@ class Context:
     @property
     def status_pages(self) -> StatusPageStore:
         return self.resources.status_pages
+
+    @property
+    def postmortems(self) -> PostmortemStore:
+        return self.resources.postmortems
+
+    @property
+    def action_items(self) -> ActionItemStore:
+        return self.resources.action_items
 
     @property
     def sla_targets(self) -> dict[Priority, SlaTarget]:

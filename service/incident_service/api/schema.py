@@ -10,6 +10,7 @@ from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
+from incident_service.api.postmortems.resolvers import PostmortemMutations, PostmortemQueries
 from incident_service.api.scalars import SCALAR_OVERRIDES
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
 from incident_service.api.status_page.queries import StatusPageQueries
@@ -31,6 +32,7 @@ Query = merge_types(
         AlertQueries,
         AccessQueries,
         WebhookQueries,
+        PostmortemQueries,
         StatusPageQueries,
         SubscriberQueries,
     ),
@@ -45,6 +47,7 @@ Mutation = merge_types(
         AccessMutations,
         WebhookMutations,
         SubscriberMutations,
+        PostmortemMutations,
     ),
 )
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))

@@ -85,6 +85,8 @@ class UserErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     UNAVAILABLE = "UNAVAILABLE"
+    #: REQUIRE_POSTMORTEM_FOR: the incident closes only once its postmortem is published.
+    POSTMORTEM_REQUIRED = "POSTMORTEM_REQUIRED"
 
 
 class MaintenanceStatus(StrEnum):

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from incident_service.domain.enums import IncidentStatus, Visibility
-from incident_service.domain.incident import Change, Event, Incident
+from incident_service.domain.incident import Change, Event, Incident, field_name
 from incident_service.domain.maintenance import Maintenance
+from incident_service.domain.postmortem import PUBLIC_FIELDS, TEXT_FIELDS, Postmortem, root_cause_of
 from incident_service.domain.service import Service
 
 INCIDENT_DECLARED = "incident.declared"
@@ -38,6 +39,7 @@ MAINTENANCE_CANCELLED = "maintenance.cancelled"
 ALERT_TRIGGERED = "alert.triggered"
 ALERT_ACKNOWLEDGED = "alert.acknowledged"
 ALERT_RESOLVED = "alert.resolved"
+POSTMORTEM_PUBLISHED = "postmortem.published"
 #: Sent only by `sendTestWebhook`, to the one endpoint asked for.
 WEBHOOK_TEST = "webhook.test"
 
@@ -59,6 +61,7 @@ EVENT_TYPES: tuple[str, ...] = (
     ALERT_TRIGGERED,
     ALERT_ACKNOWLEDGED,
     ALERT_RESOLVED,
+    POSTMORTEM_PUBLISHED,
 )
 
 #: Timeline events that make an `incident.updated`: what a responder or a ticketing
@@ -197,6 +200,35 @@ def _update_posted(incident: Incident, event: Event) -> Message:
             "at": iso(event.at),
         }
     return Message(INCIDENT_UPDATE_POSTED, event.at, data, incident.service_ids, public)
+
+
+def for_postmortem(incident: Incident, postmortem: Postmortem) -> Message:
+    """A postmortem published (or its `public` flag changed on a published one)."""
+    texts = {field_name(k): getattr(postmortem, k) for k in TEXT_FIELDS}
+    texts["rootCause"] = root_cause_of(postmortem, incident)
+    data = {
+        "incident": incident_data(incident),
+        "postmortem": {
+            **texts,
+            "status": postmortem.status.value,
+            "public": postmortem.public,
+            "contributingFactors": list(postmortem.contributing_factors),
+            "author": postmortem.author,
+            "reviewers": list(postmortem.reviewers),
+            "publishedAt": iso(postmortem.published_at),
+            "version": postmortem.version,
+        },
+    }
+    public = None
+    if postmortem.public and incident.visibility is Visibility.PUBLIC:
+        public = {
+            "kind": "postmortem",
+            "key": incident.key,
+            "title": incident.title,
+            **{field_name(k): getattr(postmortem, k) for k in PUBLIC_FIELDS},
+            "at": iso(postmortem.published_at),
+        }
+    return Message(POSTMORTEM_PUBLISHED, postmortem.updated_at, data, incident.service_ids, public)
 
 
 def for_component(service: Service, previous: Service) -> Message:

@@ -22,6 +22,7 @@ from incident_service.domain.enums import (
 )
 from incident_service.domain.incident import Event, Incident
 from incident_service.domain.maintenance import Maintenance
+from incident_service.domain.postmortem import Postmortem, PostmortemStatus
 from incident_service.domain.service import SEVERITY, Service, overall_status
 from incident_service.domain.uptime import UptimeDay, daily, percent
 
@@ -60,6 +61,16 @@ class PublicUpdate:
 
 
 @dataclass(frozen=True)
+class PublicPostmortem:
+    """The public fields of a postmortem published with `public: true`; nothing else of it."""
+
+    summary: str
+    customer_impact: str | None
+    resolution: str | None
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class PublicIncident:
     key: str
     title: str
@@ -73,6 +84,8 @@ class PublicIncident:
     worst_impact: ComponentStatus | None = None
     #: When it entered MONITORING (a public milestone; None before, or after a back edge).
     monitoring_at: datetime | None = None
+    #: Its public postmortem, once published (Statuspage's status `postmortem`).
+    postmortem: PublicPostmortem | None = None
 
 
 @dataclass(frozen=True)
@@ -128,12 +141,25 @@ def public_update(e: Event, key: str, fallback: PublicStatus) -> PublicUpdate | 
     return PublicUpdate(f"{key}-{e.seq}", e.message or "", status, e.at)
 
 
+def public_postmortem(p: Postmortem | None) -> PublicPostmortem | None:
+    """A postmortem as the public sees it: only a public, published one, only its public
+    fields."""
+    if p is None or not p.public or p.status is not PostmortemStatus.PUBLISHED:
+        return None
+    if p.summary is None or p.published_at is None:
+        return None
+    return PublicPostmortem(p.summary, p.customer_impact, p.resolution, p.published_at)
+
+
 def _worst(statuses: Iterable[ComponentStatus]) -> ComponentStatus | None:
     return max(statuses, key=SEVERITY.index, default=None)
 
 
 def public_incident(
-    incident: Incident, components: dict[str, PublicComponent], events: Iterable[Event]
+    incident: Incident,
+    components: dict[str, PublicComponent],
+    events: Iterable[Event],
+    postmortem: Postmortem | None = None,
 ) -> PublicIncident:
     """`components` holds the public components only: others are not named at all."""
     updates = sorted(
@@ -154,6 +180,10 @@ def public_incident(
         incident.resolved_at,
         *(u.at for u in updates[:1]),
     ]
+    # A review is of an incident that is over: a reopened one hides it until resolved again.
+    shown_postmortem = None if incident.is_open else public_postmortem(postmortem)
+    if shown_postmortem is not None:
+        moments.append(shown_postmortem.published_at)
     return PublicIncident(
         key=incident.key,
         title=incident.title,
@@ -167,6 +197,7 @@ def public_incident(
             i.status for i in incident.component_impacts if i.service_id in components
         ),
         monitoring_at=incident.mitigated_at,
+        postmortem=shown_postmortem,
     )
 
 
@@ -200,6 +231,7 @@ def build(
     maintenances: Sequence[Maintenance] = (),
     history_days: int = DEFAULT_HISTORY_DAYS,
     uptime_history: Mapping[str, Sequence[tuple[datetime, ComponentStatus]]] | None = None,
+    postmortems: Mapping[str, Postmortem] | None = None,
 ) -> StatusPage:
     """The page from services, candidate incidents, their events and maintenance windows.
 
@@ -212,8 +244,9 @@ def build(
         by_incident.setdefault(e.incident_id, []).append(e)
     histories = uptime_history or {}
     components = {s.id: public_component(s, histories.get(s.id, ())) for s in services if s.public}
+    reviews = postmortems or {}
     shown = [
-        (i, public_incident(i, components, by_incident.get(i.id, ())))
+        (i, public_incident(i, components, by_incident.get(i.id, ()), reviews.get(i.id)))
         for i in incidents
         if is_published(i)
     ]

@@ -179,6 +179,17 @@ def notification(public: Mapping[str, Any], site: str, links: Links) -> Email | 
             ("Ends", str(public.get("endsAt") or "")),
         ]
         body = body or public.get("description")
+    elif kind == "postmortem":
+        subject = f"Postmortem: {_line(public['title'])}"
+        heading = subject
+        facts = [("Incident", str(public["key"]))]
+        body = "\n\n".join(
+            f"{label}: {public[field]}" if label else str(public[field])
+            for label, field in (("", "summary"), ("Customer impact", "customerImpact"),
+                                 ("Resolution", "resolution"))
+            if public.get(field)
+        )  # fmt: skip
+        link = links.incident(str(public["key"]))
     else:
         return None
     facts.append(("At", str(public.get("at") or "")))

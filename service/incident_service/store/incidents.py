@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -222,6 +222,45 @@ class IncidentStore:
         except DuplicateKeyError:
             # Same (incidentId, seq) written by a concurrent writer.
             raise Stale from None
+
+    async def beside(
+        self,
+        incident_id: str,
+        body: Callable[[Incident, AsyncClientSession], Awaitable[tuple[Event, ...]]],
+        field: str = "incidentId",
+    ) -> None:
+        """Run `body` in one transaction with the incident as it is there, and put the events
+        it returns on the incident's timeline.
+
+        For what is kept beside an incident (its postmortem, its action items): the
+        incident's own fields, `version` and `updatedAt` stay as they are, so this works on
+        a CLOSED incident too; only `lastSeq` moves. Re-run when the timeline moved meanwhile.
+        """
+        for _ in range(_RETRIES):
+
+            async def txn(session: AsyncClientSession) -> None:
+                doc = await self._incidents.find_one({"_id": incident_id}, session=session)
+                if doc is None:
+                    raise not_found("incident", field)
+                incident = codec.incident_from_doc(doc)
+                events = await body(incident, session)
+                if not events:
+                    return
+                result = await self._incidents.update_one(
+                    {"_id": incident_id, "lastSeq": incident.last_seq},
+                    {"$set": {"lastSeq": events[-1].seq}},
+                    session=session,
+                )
+                if result.matched_count == 0:
+                    raise Stale
+                await self._insert_events(events, session)
+
+            try:
+                await self._db.transaction(txn)
+            except (Stale, DuplicateKeyError):
+                continue
+            return
+        raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
 
     # Writes inside a caller's transaction (alert intake runs several in one)
 

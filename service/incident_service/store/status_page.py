@@ -19,6 +19,7 @@ from incident_service.store.codec import Doc
 from incident_service.store.components import STATUS_CHANGED
 from incident_service.store.database import Database
 from incident_service.store.maintenances import MaintenanceStore
+from incident_service.store.postmortems import public_for
 
 #: Bounds one page build however many incidents are public at once.
 MAX_ACTIVE = 100
@@ -61,9 +62,10 @@ class StatusPageStore:
         )
         services = [codec.service_from_doc(d) for d in service_docs]
         incidents = [codec.incident_from_doc(d) for d in _unique(active, recent)]
-        updates, history = await asyncio.gather(
+        updates, history, postmortems = await asyncio.gather(
             self._public_updates(incidents),
             self._uptime_history([s for s in services if s.public], now),
+            public_for(self._db, [i.id for i in incidents]),
         )
         return status_page.build(
             services,
@@ -73,6 +75,7 @@ class StatusPageStore:
             maintenances=maintenances,
             history_days=self.history_days,
             uptime_history=history,
+            postmortems=postmortems,
         )
 
     async def _uptime_history(
@@ -131,8 +134,11 @@ class StatusPageStore:
             ).to_list()
         ]
         components = {s.id: status_page.public_component(s) for s in services if s.public}
+        updates, postmortems = await asyncio.gather(
+            self._public_updates([incident]), public_for(self._db, [incident.id])
+        )
         return status_page.public_incident(
-            incident, components, await self._public_updates([incident])
+            incident, components, updates, postmortems.get(incident.id)
         )
 
     async def _public_updates(self, incidents: list[Incident]) -> list[Event]:

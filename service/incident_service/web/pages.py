@@ -154,6 +154,26 @@ def _updates(incident: PublicIncident) -> str:
     return f'<ol class="updates" aria-label="Updates, newest first">{items}</ol>'
 
 
+def _postmortem(incident: PublicIncident) -> str:
+    """Its public postmortem (the same markup status.js renders), or nothing."""
+    pm = incident.postmortem
+    if pm is None:
+        return ""
+    parts = [
+        '<section class="postmortem" aria-label="Postmortem">'
+        '<h3 class="postmortem__title">Postmortem</h3>'
+        f'<p class="postmortem__time">Published {_time(pm.published_at)}</p>'
+        f'<p class="postmortem__text postmortem__summary">{escape(pm.summary)}</p>'
+    ]
+    for heading, text in (("Customer impact", pm.customer_impact), ("Resolution", pm.resolution)):
+        if text:
+            parts.append(
+                f'<h4 class="postmortem__heading">{heading}</h4>'
+                f'<p class="postmortem__text">{escape(text)}</p>'
+            )
+    return "".join(parts) + "</section>"
+
+
 def incident_article(incident: PublicIncident) -> str:
     """The incident as status.js renders it on its own page (same classes, same order)."""
     resolved = incident.public_status is PublicStatus.RESOLVED
@@ -180,7 +200,7 @@ def incident_article(incident: PublicIncident) -> str:
         f'<h2 class="incident__title" id="incident-title">{escape(incident.title)}</h2>'
         f'<span class="phase phase--{phase}">{escape(PUBLIC_LABELS[incident.public_status])}</span>'
         f'</header><p class="incident__meta">{meta}</p>'
-        f"{_affected(incident.components)}{_updates(incident)}</article>"
+        f"{_affected(incident.components)}{_postmortem(incident)}{_updates(incident)}</article>"
     )
 
 

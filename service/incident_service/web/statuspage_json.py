@@ -182,7 +182,8 @@ def incident(site: Site, p: PublicIncident, listed: dict[str, Json]) -> Json:
     return {
         "id": p.key,
         "name": p.title,
-        "status": p.public_status.value.lower(),
+        # As Statuspage: an incident whose postmortem is published is `postmortem`.
+        "status": "postmortem" if p.postmortem else p.public_status.value.lower(),
         "created_at": timestamp(p.declared_at),
         "updated_at": timestamp(p.updated_at),
         "monitoring_at": timestamp(p.monitoring_at),

@@ -7,6 +7,7 @@ from dataclasses import replace
 from incident_service.domain import incident as domain
 from incident_service.domain import status_page
 from incident_service.domain.enums import ComponentStatus, IncidentStatus, PublicStatus, Visibility
+from incident_service.domain.postmortem import Postmortem, PostmortemStatus
 from incident_service.domain.service import Service
 from tests.unit.helpers import ACTOR, T0, at, declared
 
@@ -93,3 +94,52 @@ def test_the_monitoring_milestone_is_public() -> None:
     )
     (shown,) = page.active_incidents
     assert shown.monitoring_at == at(7)
+
+
+def _reviewed(public: bool, status: PostmortemStatus = PostmortemStatus.PUBLISHED) -> Postmortem:
+    return Postmortem(
+        incident_id="0" * 24,
+        status=status,
+        author=ACTOR,
+        created_at=at(20),
+        updated_at=at(30),
+        summary="What happened",
+        customer_impact="What you saw",
+        resolution="How we fixed it",
+        root_cause="INTERNAL root cause",
+        lessons="INTERNAL lessons",
+        public=public,
+        published_at=at(30),
+    )
+
+
+def test_a_public_postmortem_shows_its_public_fields_once_resolved() -> None:
+    incident, events = _published()
+    services = [_service("s1", "API", ComponentStatus.OPERATIONAL)]
+    resolved = domain.transition(incident, IncidentStatus.RESOLVED, now=at(10), actor=ACTOR)
+    page = status_page.build(
+        services,
+        [resolved.incident],
+        [*events, *resolved.events],
+        now=at(40),
+        postmortems={incident.id: _reviewed(public=True)},
+    )
+    (shown,) = page.recent_incidents
+    assert shown.postmortem == status_page.PublicPostmortem(
+        "What happened", "What you saw", "How we fixed it", at(30)
+    )
+    assert shown.updated_at == at(30)
+    assert set(status_page.PublicPostmortem.__dataclass_fields__) == {
+        "summary",
+        "customer_impact",
+        "resolution",
+        "published_at",
+    }
+    # Internal, not yet published, or of an incident still open: not shown.
+    for postmortem, subject in (
+        (_reviewed(public=False), resolved.incident),
+        (_reviewed(public=True, status=PostmortemStatus.IN_REVIEW), resolved.incident),
+        (_reviewed(public=True), incident),
+    ):
+        shown_incident = status_page.public_incident(subject, {}, events, postmortem)
+        assert shown_incident.postmortem is None

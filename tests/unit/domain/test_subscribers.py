@@ -151,3 +151,16 @@ def test_retries_back_off_then_stop() -> None:
     assert delays[-1] is None
     seconds = [d.total_seconds() for d in delays[:-1] if d is not None]
     assert seconds == sorted(seconds)
+
+
+def test_a_public_postmortem_is_emailed_from_its_public_text() -> None:
+    public = {
+        "kind": "postmortem", "key": "INC-9", "title": "Checkout <down>",
+        "summary": "A bad deploy.", "customerImpact": "Payments failed for 20 min.",
+        "resolution": "Rolled back.", "at": "2026-11-29T12:00:00Z",
+    }  # fmt: skip
+    email = domain.notification(public, "Acme status", LINKS)
+    assert email is not None
+    assert email.subject == "Acme status: Postmortem: Checkout <down>"
+    assert "Payments failed for 20 min." in email.text and "Rolled back." in email.text
+    assert "Checkout &lt;down&gt;" in email.html and "https://status.example.com/incidents/INC-9" in email.text

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from incident_service.domain.enums import ComponentStatus, PublicStatus
-from incident_service.domain.status_page import PublicComponent, PublicIncident, PublicUpdate
+from incident_service.domain.status_page import (
+    PublicComponent,
+    PublicIncident,
+    PublicPostmortem,
+    PublicUpdate,
+)
 from incident_service.web import pages
 
 T0 = datetime(2026, 3, 12, 14, 5, tzinfo=UTC)
@@ -83,3 +88,19 @@ def test_status_page_carries_the_history_window_and_escapes_the_title() -> None:
 def test_not_found_names_nothing_but_the_site() -> None:
     html = pages.not_found(HOSTILE)
     assert "Page not found" in html and "<script" not in html
+
+
+def test_a_public_postmortem_is_shown_escaped_on_the_incident_page() -> None:
+    reviewed = incident(
+        public_status=PublicStatus.RESOLVED,
+        resolved_at=T0,
+        postmortem=PublicPostmortem(HOSTILE, "Payments failed for an hour", None, T0),
+    )
+    html = pages.incident_page("Service status", reviewed)
+    assert '<section class="postmortem" aria-label="Postmortem">' in html
+    assert (
+        "Payments failed for an hour" in html
+        and '<h4 class="postmortem__heading">Resolution' not in html
+    )
+    assert "<script>alert" not in html
+    assert "postmortem" not in pages.incident_page("Service status", incident())

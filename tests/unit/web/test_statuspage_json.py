@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from incident_service.domain.enums import ComponentStatus, MaintenanceStatus, PublicStatus
+from incident_service.domain.status_page import PublicPostmortem
 from incident_service.web import statuspage_json as sp
 from tests.unit.helpers import at
 from tests.unit.web.pages import API, DOCS, SITE, WEB, incident, page, window
@@ -244,3 +245,13 @@ def test_every_document_has_its_page_and_a_path() -> None:
     }
     for build in sp.DOCUMENTS.values():
         assert build(SITE, page())["page"]["id"] == SITE.id
+
+
+def test_a_published_postmortem_is_statuspages_postmortem_status() -> None:
+    reviewed = replace(
+        incident(status=PublicStatus.RESOLVED, resolved=30),
+        postmortem=PublicPostmortem("What happened", None, None, at(40)),
+    )
+    listed = {c["id"]: c for c in sp.components(SITE, [API])}
+    assert sp.incident(SITE, reviewed, listed)["status"] == "postmortem"
+    assert sp.incident(SITE, incident(), listed)["status"] == "identified"

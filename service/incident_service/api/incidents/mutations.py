@@ -25,8 +25,10 @@ from incident_service.api.incidents.inputs import (
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
+from incident_service.domain.enums import IncidentStatus
 from incident_service.domain.errors import not_found
 from incident_service.domain.impacts import ImpactSpec
+from incident_service.domain.postmortem import require_for_close
 from incident_service.domain.validation import object_id
 
 Command = Callable[[domain.Incident, datetime, str], domain.Change]
@@ -96,18 +98,23 @@ class IncidentMutations:
 
     @strawberry.mutation(
         description="Move an incident to another status. Forward moves may skip steps up to "
-        "RESOLVED; CLOSED only from RESOLVED and final; back to INVESTIGATING from "
-        "IDENTIFIED, MONITORING or RESOLVED (reopen).",
+        "RESOLVED; CLOSED only from RESOLVED and final, and for the priorities in "
+        "REQUIRE_POSTMORTEM_FOR only once the postmortem is PUBLISHED (POSTMORTEM_REQUIRED); "
+        "back to INVESTIGATING from IDENTIFIED, MONITORING or RESOLVED (reopen).",
         permission_classes=[IsResponder],
     )
     async def transition_incident(
         self, info: Info, input: TransitionIncidentInput
     ) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
-                info,
-                input.id,
-                lambda i, now, actor: domain.transition(
+        async def work() -> domain.Incident:
+            # Once PUBLISHED a postmortem stays so: read before the command, it cannot go stale.
+            published = input.to is IncidentStatus.CLOSED and (
+                await info.context.postmortems.is_published(object_id(input.id))
+            )
+            policy = info.context.settings.postmortem_required_for
+
+            def command(i: domain.Incident, now: datetime, actor: str) -> domain.Change:
+                change = domain.transition(
                     i,
                     input.to,
                     note=input.note,
@@ -115,10 +122,13 @@ class IncidentMutations:
                     public_update=input.public_update,
                     now=now,
                     actor=actor,
-                ),
-                input.expected_version,
-            )
-        )
+                )
+                require_for_close(i, input.to, published, policy)
+                return change
+
+            return await _change(info, input.id, command, input.expected_version)
+
+        return await _payload(work)
 
     @strawberry.mutation(
         description="Add an internal note to the timeline.", permission_classes=[IsResponder]

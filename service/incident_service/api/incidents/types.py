@@ -32,6 +32,7 @@ from incident_service.domain.validation import page_size
 
 if TYPE_CHECKING:
     from incident_service.api.alerts.types import Alert
+    from incident_service.api.postmortems.types import ActionItem, Postmortem
     from incident_service.api.services.types import Service
 
 
@@ -46,7 +47,9 @@ class IncidentEvent:
         description="What happened: DECLARED, UPDATED, PRIORITY_CHANGED, STATUS_CHANGED, "
         "RESOLUTION_SET, NOTE_ADDED, UPDATE_POSTED, PUBLISHED, ROLE_ASSIGNED, "
         "ROLE_UNASSIGNED, ROOT_CAUSE_SET, INCIDENT_LINKED, IMPACTS_CHANGED, IMPACTS_ENDED, "
-        "IMPACTS_RESUMED."
+        "IMPACTS_RESUMED; the review's POSTMORTEM_UPDATED, POSTMORTEM_SUBMITTED, "
+        "POSTMORTEM_PUBLISHED, ACTION_ITEM_ADDED, ACTION_ITEM_UPDATED, ACTION_ITEM_COMPLETED "
+        "(these leave the incident's version as it is)."
     )
     at: datetime = strawberry.field(description="When it happened (UTC).")
     actor: str = strawberry.field(description="Who did it: a user, an API key or an integration.")
@@ -267,6 +270,33 @@ class Incident:
             acknowledge_breached=s.acknowledge_breached,
             resolve_breached=s.resolve_breached,
         )
+
+    @strawberry.field(description="Its postmortem; null until one is written.")
+    async def postmortem(
+        self, info: Info
+    ) -> Annotated[Postmortem, strawberry.lazy("incident_service.api.postmortems.types")] | None:
+        from incident_service.api.postmortems.types import Postmortem
+
+        found = await info.context.postmortems.get(self.domain.id)
+        return Postmortem.from_domain(found, self.root_cause) if found else None
+
+    @strawberry.field(
+        description="The whole postmortem as a Markdown document (also at "
+        "GET /incidents/{key}/postmortem.md), with placeholders where nothing is written yet."
+    )
+    async def postmortem_markdown(self, info: Info) -> str:
+        from incident_service.api.postmortems.export import markdown
+
+        return await markdown(info.context.resources, self.domain)
+
+    @strawberry.field(description="Its action items, soonest due first (at most 200).")
+    async def action_items(
+        self, info: Info
+    ) -> list[Annotated[ActionItem, strawberry.lazy("incident_service.api.postmortems.types")]]:
+        from incident_service.api.postmortems.types import ActionItem
+
+        found = await info.context.action_items.for_incident(self.domain.id)
+        return [ActionItem.from_domain(a) for a in found]
 
     @strawberry.field(description="The timeline, oldest first. `after` is an edge's cursor.")
     async def timeline(

@@ -90,6 +90,27 @@ class PublicUpdate:
     at: datetime = strawberry.field(description="When it was posted.")
 
 
+@strawberry.type(
+    description="A postmortem published for the public: only the fields written for customers."
+)
+class PublicPostmortem:
+    summary: str = strawberry.field(description="What happened.")
+    customer_impact: str | None = strawberry.field(description="What customers experienced.")
+    resolution: str | None = strawberry.field(description="How it was fixed.")
+    published_at: datetime = strawberry.field(description="When it was published.")
+
+    @classmethod
+    def from_domain(cls, p: domain.PublicPostmortem | None) -> PublicPostmortem | None:
+        if p is None:
+            return None
+        return cls(
+            summary=p.summary,
+            customer_impact=p.customer_impact,
+            resolution=p.resolution,
+            published_at=p.published_at,
+        )
+
+
 @strawberry.type(description="An incident as the public sees it on the status page.")
 class PublicIncident:
     key: str = strawberry.field(description="Human key, e.g. INC-42.")
@@ -103,6 +124,9 @@ class PublicIncident:
     updated_at: datetime = strawberry.field(description="Last publicly visible change.")
     resolved_at: datetime | None = strawberry.field(
         description="When it was resolved; null while it is not."
+    )
+    postmortem: PublicPostmortem | None = strawberry.field(
+        description="Its postmortem, once published for the public; null otherwise."
     )
 
     @classmethod
@@ -118,6 +142,7 @@ class PublicIncident:
             declared_at=i.declared_at,
             updated_at=i.updated_at,
             resolved_at=i.resolved_at,
+            postmortem=PublicPostmortem.from_domain(i.postmortem),
         )
 
 

@@ -17,7 +17,8 @@
 (function () {
   const INCIDENT_FIELDS = `key title publicStatus declaredAt updatedAt resolvedAt
       components { name status }
-      updates { body publicStatus at }`;
+      updates { body publicStatus at }
+      postmortem { summary customerImpact resolution publishedAt }`;
 
   const STATUS_QUERY = `subscription StatusPage {
   statusPage {
@@ -521,9 +522,27 @@
         })),
       meta,
       renderAffected(affected, (c) => c.status),
+      renderPostmortem(incident.postmortem),
       updates.length
         ? renderUpdates(updates, (u) => publicStatusLabel(u.publicStatus))
         : el("p", { class: "updates__none", text: "We are aware of this and will post an update shortly." }));
+  }
+
+  /** A public postmortem: the same markup as the server's (web/pages.py). */
+  function renderPostmortem(pm) {
+    if (!pm) return null;
+    const parts = [
+      el("h3", { class: "postmortem__title", text: "Postmortem" }),
+      el("p", { class: "postmortem__time" }, "Published ", timeEl(pm.publishedAt)),
+      el("p", { class: "postmortem__text postmortem__summary", text: pm.summary }),
+    ];
+    for (const [heading, text] of [["Customer impact", pm.customerImpact], ["Resolution", pm.resolution]]) {
+      if (text) {
+        parts.push(el("h4", { class: "postmortem__heading", text: heading }),
+          el("p", { class: "postmortem__text", text }));
+      }
+    }
+    return el("section", { class: "postmortem", "aria-label": "Postmortem" }, ...parts);
   }
 
   function renderIncidents(incidents) {
@@ -578,6 +597,9 @@
     return el("li", { class: "past", "data-incident": incident.key, "data-public-status": String(incident.publicStatus) },
       el("h4", { class: "past__title" }, link(incidentHref(incident.key), { text: incident.title })),
       last ? el("p", { class: "past__update", text: last.body }) : null,
+      incident.postmortem
+        ? el("p", { class: "past__postmortem" }, link(incidentHref(incident.key), { text: "Postmortem published" }))
+        : null,
       el("p", { class: "past__meta" },
         el("span", { class: "past__resolved", text: publicStatusLabel(incident.publicStatus) }), " ",
         timeEl(incident.resolvedAt, { format: timeOfDayFormat }),

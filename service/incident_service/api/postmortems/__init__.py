@@ -1,0 +1,1 @@
+"""The post-incident review over GraphQL: postmortems, action items, the Markdown export."""

@@ -40,6 +40,7 @@ from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
 from incident_service.store.outbox import Outbox
+from incident_service.store.outbox import job_id as outbox_job_id
 from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.status_page import StatusPageStore
@@ -138,7 +139,7 @@ class Runtime:
         )
         self.connections = Connections()
         self.broker = Broker(s.subscriber_queue_size, incidents, status_pages)
-        self.change_stream = ChangeStream(db, self.broker, on_outbox=self.worker.poke)
+        self.change_stream = ChangeStream(db, self.broker, on_outbox=self._outbox_written)
         self.resources = Resources(
             settings=s,
             incidents=incidents,
@@ -171,6 +172,10 @@ class Runtime:
             postmortems=PostmortemStore(db, incidents, outbox),
             action_items=ActionItemStore(db, incidents),
         )
+
+    def _outbox_written(self, message_id: str) -> None:
+        """A message committed: its fan-out job is due now; claim it by id."""
+        self.worker.hint(outbox_job_id(message_id))
 
     @classmethod
     def create(cls, settings: Settings, mongodb_uri: str) -> Runtime:

@@ -1,10 +1,12 @@
 """The worker every replica runs: claim due jobs, run their handler, retry on failure.
 
 Jobs are written by the changes that call for them (store/jobs.py). The
-worker polls for due ones every JOBS_POLL_INTERVAL seconds; which replica
-gets a job is decided by the database (an atomic claim with a lease), never
-by a timer in one process, so a job whose replica dies is taken over when
-its lease runs out.
+worker searches for due ones every JOBS_POLL_INTERVAL seconds; jobs known
+to be due now (an outbox message seen on the change stream, the deliveries
+a fan-out wrote) are hinted and claimed by id, without a search. Which
+replica gets a job is decided by the database (an atomic claim with a
+lease), never by a timer in one process, so a job whose replica dies is
+taken over when its lease runs out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import functools
 import itertools
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -24,8 +26,10 @@ from incident_service.store.jobs import Job, JobStore, LeaseLost
 
 log = logging.getLogger(__name__)
 
+#: Jobs a handler wrote that are due now, as (id, group): the worker claims them by id.
+Hints = list[tuple[str, str | None]] | None
 #: A job's handler; it settles the job inside its own transaction.
-Handler = Callable[[Job, datetime], Awaitable[None]]
+Handler = Callable[[Job, datetime], Awaitable[Hints]]
 
 #: Retry delays after a failed attempt, by attempt; the last one repeats.
 RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0, 600.0)
@@ -59,8 +63,14 @@ class Worker:
         self._claims = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[Hints]] = set()
         self._groups: Counter[str] = Counter()
+        # Jobs known to be due now (written by a change or a fan-out): claimed by id.
+        self._hints: deque[tuple[str, str | None]] = deque()
+        # Search for due jobs at the next round (the poll, a poke, or slots freed while
+        # more were due than there were slots).
+        self._scan = True
+        self._more = False
 
     async def tick(self) -> int:
         """Run every job due now, one after another; returns how many were run."""
@@ -73,13 +83,14 @@ class Worker:
             ran += 1
             await self._run(job, now)
 
-    async def _run(self, job: Job, now: datetime) -> None:
+    async def _run(self, job: Job, now: datetime) -> Hints:
         handler = self._handlers.get(job.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            await handler(job, now)
+            hints = await handler(job, now)
             metrics.JOBS_RUN.labels(job.kind, "ok").inc()
+            return hints
         except LeaseLost:
             # Another replica took the job over; its run is the one that counts.
             metrics.JOBS_RUN.labels(job.kind, "lease_lost").inc()
@@ -87,6 +98,7 @@ class Worker:
             raise
         except Exception as exc:
             await self._failed(job, now, exc)
+        return None
 
     async def _failed(self, job: Job, now: datetime, exc: Exception) -> None:
         """Retry later, or give up after MAX_ATTEMPTS: a job that can never succeed
@@ -115,57 +127,95 @@ class Worker:
 
     def poke(self) -> None:
         """Look for due jobs now instead of at the next poll (a job was just written)."""
+        self._scan = True
         self._wake.set()
 
-    async def _fill(self) -> None:
-        """Claim due jobs into free slots; each runs as its own task.
+    def hint(self, job_id: str, group: str | None = None) -> None:
+        """A job that was just written due now: claim it by id, without a search for
+        due jobs (which the embedded database answers by reading every job)."""
+        self._hints.append((job_id, group))
+        self._wake.set()
 
-        One query finds the candidates for every free slot, oldest first; each is then
-        taken by id (atomically: another replica may have been first). Finding the
-        oldest due job costs far more than taking one by id, so it is done once per
-        round, not once per slot."""
-        while (free := self._concurrency - len(self._running)) > 0:
+    def _start(self, job: Job, now: datetime) -> None:
+        task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
+        self._running.add(task)
+        if job.group is not None:
+            self._groups[job.group] += 1
+        task.add_done_callback(functools.partial(self._done, group=job.group))
+
+    def _full(self, group: str | None) -> bool:
+        return len(self._running) >= self._concurrency or (
+            group is not None and self._groups[group] >= self._group_limit
+        )
+
+    async def _take(self, job_id: str, group: str | None) -> bool:
+        """Claim one job by id into a free slot; False if it is not free or not there."""
+        if self._full(group):
+            return False
+        now = self._now()
+        job = await self._jobs.claim_id(job_id, now, self._lease, self._token())
+        if job is None:
+            return False
+        self._start(job, now)
+        return True
+
+    async def _fill(self, scan: bool) -> None:
+        """Claim jobs into free slots: the hinted ones by id, then (when `scan`) the
+        due ones found by one query per round, each taken by id (atomically: another
+        replica may have been first). A hint whose group is full is left for a later
+        round; the periodic scan finds whatever hints missed."""
+        for _ in range(len(self._hints)):
+            job_id, group = self._hints.popleft()
+            if len(self._running) >= self._concurrency:
+                self._hints.appendleft((job_id, group))
+                break
+            if group is not None and self._groups[group] >= self._group_limit:
+                self._hints.append((job_id, group))
+                continue
+            await self._take(job_id, group)
+        while scan and (free := self._concurrency - len(self._running)) > 0:
             busy = frozenset(g for g, n in self._groups.items() if n >= self._group_limit)
             # Twice the free slots: some candidates may be in groups that fill up.
             limit = 2 * free
             candidates = await self._jobs.due(self._now(), limit, busy)
             for job_id, group in candidates:
                 if len(self._running) >= self._concurrency:
+                    self._more = True
                     return
-                if group is not None and self._groups[group] >= self._group_limit:
-                    continue
-                now = self._now()
-                job = await self._jobs.claim_id(job_id, now, self._lease, self._token())
-                if job is None:
-                    continue
-                task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
-                self._running.add(task)
-                if job.group is not None:
-                    self._groups[job.group] += 1
-                task.add_done_callback(functools.partial(self._done, group=job.group))
+                await self._take(job_id, group)
             if len(candidates) < limit:
+                self._more = False
                 return  # nothing else is due outside the busy groups
+            self._more = True
 
-    def _done(self, task: asyncio.Task[None], group: str | None) -> None:
+    def _done(self, task: asyncio.Task[Hints], group: str | None) -> None:
         self._running.discard(task)
         if group is not None:
             self._groups[group] -= 1
             if self._groups[group] <= 0:
                 del self._groups[group]
-        # A slot is free, and the job may have written new ones (a fan-out).
+        if not task.cancelled():
+            hints = task.result()
+            if isinstance(hints, list):
+                self._hints.extend(hints)
+        # A slot is free: more may be due than there were slots, or hinted.
+        self._scan = self._scan or self._more
         self._wake.set()
 
     async def run(self) -> None:
         while True:
             self._wake.clear()
+            scan, self._scan = self._scan, False
             try:
-                await self._fill()
+                await self._fill(scan)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("job worker: claiming failed; retrying", exc_info=True)
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+            except TimeoutError:
+                self._scan = True
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="job-worker")

@@ -31,7 +31,10 @@ _LOST_HISTORY = {136, 280, 286}
 
 class ChangeStream:
     def __init__(
-        self, database: Database, broker: Broker, on_outbox: Callable[[], None] = lambda: None
+        self,
+        database: Database,
+        broker: Broker,
+        on_outbox: Callable[[str], None] = lambda message_id: None,
     ) -> None:
         self._db = database
         self._broker = broker
@@ -104,7 +107,7 @@ class ChangeStream:
             return
         collection = change["ns"]["coll"]
         if collection == "outbox":
-            self._on_outbox()
+            self._on_outbox(doc["_id"])
             return
         metrics.observe_change(change)
         if collection == "incident_events":

@@ -21,18 +21,15 @@ from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 
 PENDING = "PENDING"
-DONE = "DONE"
-#: Given up after too many failed attempts (see jobs/worker.py); kept like DONE ones.
+#: Given up after too many failed attempts (see jobs/worker.py); kept a week. Jobs that
+#: are done are deleted.
 FAILED = "FAILED"
 #: The index of due pending jobs (store/database.py). Named in the claim: without it
 #: the embedded database reads every job, finished ones included, for each claim.
 DUE_INDEX = "due"
 
 
-def _state(due_at: datetime | None) -> Doc:
-    """Due at `due_at`, or done (None); a done job expires a week after it finished."""
-    if due_at is None:
-        return {"status": DONE, "finishedAt": datetime.now(UTC)}
+def _state(due_at: datetime) -> Doc:
     return {"status": PENDING, "dueAt": due_at, "finishedAt": None}
 
 
@@ -89,7 +86,14 @@ class JobStore:
         session: AsyncClientSession,
     ) -> None:
         """Make the job due at `due_at` (None: nothing left to do), within the caller's
-        transaction. A worker holding it loses its lease: it will re-read the state."""
+        transaction. A worker holding it loses its lease: it will re-read the state.
+
+        A job with nothing left to do is deleted, not kept: on the embedded database
+        every query for due jobs reads the whole collection, so it must hold only
+        pending work."""
+        if due_at is None:
+            await self._jobs.delete_one({"_id": job_id}, session=session)
+            return
         state = _state(due_at)
         await self._jobs.update_one(
             {"_id": job_id},
@@ -171,7 +175,14 @@ class JobStore:
     async def settle(
         self, job: Job, next_due: datetime | None, session: AsyncClientSession
     ) -> None:
-        """Inside the handler's transaction: done, or due again at `next_due`."""
+        """Inside the handler's transaction: done (deleted), or due again at `next_due`."""
+        if next_due is None:
+            deleted = await self._jobs.delete_one(
+                {"_id": job.id, "leaseOwner": job.lease_owner}, session=session
+            )
+            if deleted.deleted_count == 0:
+                raise LeaseLost(job.id)
+            return
         state = _state(next_due)
         result = await self._jobs.update_one(
             {"_id": job.id, "leaseOwner": job.lease_owner},

@@ -54,6 +54,11 @@ def message_from_doc(doc: Doc) -> Message:
     )
 
 
+def job_id(message_id: str) -> str:
+    """The fan-out job of a message."""
+    return f"{KIND}:{message_id}"
+
+
 def new_message_id() -> str:
     """Stable for the message's life: the `webhook-id` receivers drop duplicates by."""
     return f"msg_{ObjectId()}"
@@ -81,7 +86,7 @@ class Outbox:
         docs = [message_to_doc(i, m, target) for i, m in zip(ids, messages, strict=True)]
         await self._db.outbox.insert_many(docs, session=session)
         await self._jobs.enqueue(
-            [new_job(f"{KIND}:{i}", KIND, i, m.at) for i, m in zip(ids, messages, strict=True)],
+            [new_job(job_id(i), KIND, i, m.at) for i, m in zip(ids, messages, strict=True)],
             session,
         )
         return ids
@@ -90,17 +95,21 @@ class Outbox:
         doc = await self._db.outbox.find_one({"_id": message_id})
         return message_from_doc(doc) if doc else None
 
-    async def fan_out(self, job: Job, now: datetime) -> None:
-        """The fan-out job's handler."""
+    async def fan_out(self, job: Job, now: datetime) -> list[tuple[str, str | None]]:
+        """The fan-out job's handler; returns the deliveries' jobs (id, group), due now."""
+        jobs: list[Doc] = []
 
         async def txn(session: AsyncClientSession) -> None:
+            jobs.clear()
             doc = await self._db.outbox.find_one({"_id": job.ref}, session=session)
             if doc is not None:
                 message = message_from_doc(doc)
-                jobs: list[Doc] = []
                 for audience in self._audiences:
-                    jobs += await audience.fan_out(doc["_id"], message, doc.get("target"), session)
+                    jobs.extend(
+                        await audience.fan_out(doc["_id"], message, doc.get("target"), session)
+                    )
                 await self._jobs.enqueue(jobs, session)
             await self._jobs.settle(job, None, session)
 
         await self._db.transaction(txn)
+        return [(j["_id"], j.get("group")) for j in jobs]

@@ -163,4 +163,7 @@ def test_a_public_postmortem_is_emailed_from_its_public_text() -> None:
     assert email is not None
     assert email.subject == "Acme status: Postmortem: Checkout <down>"
     assert "Payments failed for 20 min." in email.text and "Rolled back." in email.text
-    assert "Checkout &lt;down&gt;" in email.html and "https://status.example.com/incidents/INC-9" in email.text
+    assert (
+        "Checkout &lt;down&gt;" in email.html
+        and "https://status.example.com/incidents/INC-9" in email.text
+    )

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # Deliveries to one endpoint a replica sends at once.
     webhook_endpoint_concurrency: int = Field(2, ge=1, le=100)
 
+    # Reports (incidentStats): the longest range, and the most incidents one report
+    # reads (a report's memory where the database cannot compute it: docs/reports.md).
+    stats_max_range_days: int = Field(400, ge=1, le=3660)
+    stats_max_incidents: int = Field(250_000, ge=1, le=10_000_000)
+
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 

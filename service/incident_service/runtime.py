@@ -34,6 +34,7 @@ from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
 from incident_service.store.outbox import Outbox
 from incident_service.store.services import ServiceStore
+from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.webhooks import KIND as WEBHOOK_JOB
 from incident_service.store.webhooks import WebhookStore
@@ -114,6 +115,7 @@ class Runtime:
             integrations=integrations,
             alerts=AlertStore(db, incidents, s.alert_max_transactions),
             status_pages=status_pages,
+            stats=StatsStore(db, s.sla.targets(), s.stats_max_incidents),
             sla_targets=s.sla.targets(),
             authenticator=Authenticator(
                 s.admin_api_key,

@@ -31,6 +31,7 @@ from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.services import ServiceStore
+from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.webhooks import WebhookStore
 
@@ -48,6 +49,7 @@ class Resources:
     integrations: IntegrationStore
     alerts: AlertStore
     status_pages: StatusPageStore
+    stats: StatsStore
     sla_targets: dict[Priority, SlaTarget]
     authenticator: Authenticator
     broker: Broker
@@ -113,6 +115,10 @@ class Context:
     @property
     def status_pages(self) -> StatusPageStore:
         return self.resources.status_pages
+
+    @property
+    def stats(self) -> StatsStore:
+        return self.resources.stats
 
     @property
     def sla_targets(self) -> dict[Priority, SlaTarget]:

@@ -9,6 +9,7 @@ from incident_service.api.alerts.resolvers import AlertMutations, AlertQueries
 from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.incidents.stats import StatsQueries
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
 from incident_service.api.scalars import SCALAR_OVERRIDES
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
@@ -25,6 +26,7 @@ Query = merge_types(
     "Query",
     (
         IncidentQueries,
+        StatsQueries,
         ServiceQueries,
         MaintenanceQueries,
         AlertQueries,

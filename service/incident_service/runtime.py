@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import time
 from dataclasses import dataclass, field
 
 from incident_service import clock
@@ -16,9 +18,11 @@ from incident_service.access.oidc import OidcVerifier
 from incident_service.access.ratelimit import RateLimiter
 from incident_service.api.context import Resources
 from incident_service.config import Settings
+from incident_service.domain.enums import Priority
 from incident_service.jobs.transport import WebhookClient, refused_reason
 from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.jobs.worker import Worker
+from incident_service.observability import metrics
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
@@ -41,6 +45,10 @@ from incident_service.store.webhooks import WebhookStore
 
 #: Longest a readiness probe waits for the database to answer.
 READY_PING_TIMEOUT = 2.0
+#: The open-incident gauge is counted at most this often (seconds), at scrape time.
+OPEN_INCIDENTS_CACHE_SECONDS = 10.0
+
+log = logging.getLogger("incident_service.runtime")
 
 
 def _oidc(s: Settings) -> OidcVerifier | None:
@@ -68,6 +76,9 @@ class Runtime:
     # Timed work: this replica's share of the jobs every replica polls for.
     worker: Worker = field(init=False)
     webhook_client: WebhookClient = field(init=False)
+    # The open-incident gauge: when it was last counted, one count at a time.
+    _open_counted_at: float = field(init=False, default=float("-inf"))
+    _open_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         s, db = self.settings, self.database
@@ -154,6 +165,23 @@ class Runtime:
         checks["changeStream"] = self.change_stream.running
         ready = checks["database"] and checks["changeStream"] and not self.draining
         return ready, checks
+
+    async def refresh_open_incidents(self) -> None:
+        """Set `incidents_open{priority}` from the database, at most every 10 s; on a
+        database error the last values stay (the scrape itself never fails)."""
+        async with self._open_lock:
+            if time.monotonic() - self._open_counted_at < OPEN_INCIDENTS_CACHE_SECONDS:
+                return
+            try:
+                counts = await asyncio.wait_for(
+                    self.resources.stats.open_by_priority(), timeout=READY_PING_TIMEOUT
+                )
+            except Exception as exc:  # the database is away: readiness reports it
+                log.warning("open incidents not counted: %r", exc)
+                return
+            self._open_counted_at = time.monotonic()
+            for priority in Priority:
+                metrics.INCIDENTS_OPEN.labels(priority.value).set(counts.get(priority, 0))
 
     async def start(self) -> None:
         await self.database.ensure_indexes()

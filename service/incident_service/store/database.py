@@ -58,6 +58,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             )
         ),
         IndexModel([("visibility", ASCENDING), ("status", ASCENDING)], name="public_active"),
+        # Open incidents per priority: the incidents_open gauge (index-only counts).
+        IndexModel([("open", ASCENDING), ("priority", ASCENDING)], name="open_priority"),
         # Published incidents resolved lately: the status page's history.
         IndexModel([("visibility", ASCENDING), ("resolvedAt", DESCENDING)], name="public_recent"),
         # The open incidents holding a component: its derived status.

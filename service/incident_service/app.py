@@ -86,7 +86,11 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             WebSocketRoute("/graphql", view),
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
-            Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
+            Route(
+                "/metrics",
+                metrics.metrics_endpoint_with(runtime.refresh_open_incidents),
+                methods=["GET"],
+            ),
             *status_routes(
                 settings.status_page_title,
                 settings.status_page_history_days,

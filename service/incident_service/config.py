@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     # Post-incident review: incidents of these priorities (comma-separated, empty: none)
     # move to CLOSED only once their postmortem is PUBLISHED.
     require_postmortem_for: str = "P1,P2"
+    # Reports (incidentStats): the longest range, and the most incidents one report
+    # reads (a report's memory where the database cannot compute it: docs/reports.md).
+    stats_max_range_days: int = Field(400, ge=1, le=3660)
+    stats_max_incidents: int = Field(250_000, ge=1, le=10_000_000)
 
     # Shutdown.
     shutdown_grace_seconds: float = Field(20.0, ge=0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,11 +21,13 @@ from incident_service.access.subscribing import SubscribeGate
 from incident_service.api.context import Resources
 from incident_service.config import Settings
 from incident_service.domain import sla
+from incident_service.domain.enums import Priority
 from incident_service.jobs.email import EmailSender, LogMailer, Mailer, SmtpMailer
 from incident_service.jobs.sla import SlaTimer
 from incident_service.jobs.transport import WebhookClient, refused_reason
 from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.jobs.worker import Worker
+from incident_service.observability import metrics
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
@@ -43,6 +47,7 @@ from incident_service.store.outbox import Outbox
 from incident_service.store.outbox import job_id as outbox_job_id
 from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
+from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import KIND as EMAIL_JOB
 from incident_service.store.subscribers import SubscriberStore
@@ -51,6 +56,10 @@ from incident_service.store.webhooks import WebhookStore
 
 #: Longest a readiness probe waits for the database to answer.
 READY_PING_TIMEOUT = 2.0
+#: The open-incident gauge is counted at most this often (seconds), at scrape time.
+OPEN_INCIDENTS_CACHE_SECONDS = 10.0
+
+log = logging.getLogger("incident_service.runtime")
 
 
 def _mailer(s: Settings) -> Mailer:
@@ -83,6 +92,9 @@ class Runtime:
     # Timed work: this replica's share of the jobs every replica polls for.
     worker: Worker = field(init=False)
     webhook_client: WebhookClient = field(init=False)
+    # The open-incident gauge: when it was last counted, one count at a time.
+    _open_counted_at: float = field(init=False, default=float("-inf"))
+    _open_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         s, db = self.settings, self.database
@@ -150,6 +162,7 @@ class Runtime:
             integrations=integrations,
             alerts=AlertStore(db, incidents, s.alert_max_transactions),
             status_pages=status_pages,
+            stats=StatsStore(db, s.sla.targets(), s.stats_max_incidents),
             sla_targets=s.sla.targets(),
             authenticator=Authenticator(
                 s.admin_api_key,
@@ -198,6 +211,23 @@ class Runtime:
         checks["changeStream"] = self.change_stream.running
         ready = checks["database"] and checks["changeStream"] and not self.draining
         return ready, checks
+
+    async def refresh_open_incidents(self) -> None:
+        """Set `incidents_open{priority}` from the database, at most every 10 s; on a
+        database error the last values stay (the scrape itself never fails)."""
+        async with self._open_lock:
+            if time.monotonic() - self._open_counted_at < OPEN_INCIDENTS_CACHE_SECONDS:
+                return
+            try:
+                counts = await asyncio.wait_for(
+                    self.resources.stats.open_by_priority(), timeout=READY_PING_TIMEOUT
+                )
+            except Exception as exc:  # the database is away: readiness reports it
+                log.warning("open incidents not counted: %r", exc)
+                return
+            self._open_counted_at = time.monotonic()
+            for priority in Priority:
+                metrics.INCIDENTS_OPEN.labels(priority.value).set(counts.get(priority, 0))
 
     async def start(self) -> None:
         await self.database.ensure_indexes()

@@ -43,6 +43,7 @@ EXPECTED: dict[str, str] = {
     # Reading internal data.
     "Query.incident": "VIEWER",
     "Query.incidents": "VIEWER",
+    "Query.incidentStats": "VIEWER",
     "Query.services": "VIEWER",
     "Query.maintenance": "VIEWER",
     "Query.maintenances": "VIEWER",

@@ -42,6 +42,7 @@ def test_indexes_behind_every_query(mongo_uri: str, service: ServiceProcess) -> 
             ("activeImpactServiceIds", 1),
             ("number", 1),
         ]
+        assert list(incidents["open_priority"]["key"].items()) == [("open", 1), ("priority", 1)]
         assert list(incidents["public_recent"]["key"].items()) == [
             ("visibility", 1),
             ("resolvedAt", -1),

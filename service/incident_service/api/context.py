@@ -34,6 +34,7 @@ from incident_service.store.integrations import IntegrationStore
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
+from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import SubscriberStore
 from incident_service.store.webhooks import WebhookStore
@@ -52,6 +53,7 @@ class Resources:
     integrations: IntegrationStore
     alerts: AlertStore
     status_pages: StatusPageStore
+    stats: StatsStore
     sla_targets: dict[Priority, SlaTarget]
     authenticator: Authenticator
     broker: Broker
@@ -130,6 +132,10 @@ class Context:
     @property
     def action_items(self) -> ActionItemStore:
         return self.resources.action_items
+
+    @property
+    def stats(self) -> StatsStore:
+        return self.resources.stats
 
     @property
     def sla_targets(self) -> dict[Priority, SlaTarget]:

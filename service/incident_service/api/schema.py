@@ -9,6 +9,7 @@ from incident_service.api.alerts.resolvers import AlertMutations, AlertQueries
 from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.incidents.stats import StatsQueries
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
 from incident_service.api.postmortems.resolvers import PostmortemMutations, PostmortemQueries
 from incident_service.api.scalars import SCALAR_OVERRIDES
@@ -27,6 +28,7 @@ Query = merge_types(
     "Query",
     (
         IncidentQueries,
+        StatsQueries,
         ServiceQueries,
         MaintenanceQueries,
         AlertQueries,

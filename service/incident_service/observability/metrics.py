@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,6 +165,14 @@ ALERTS_RECEIVED = Counter(
     ["via", "result"],
 )
 
+# --- Incidents and SLA -----------------------------------------------------
+INCIDENTS_OPEN = Gauge(
+    f"{NAMESPACE}_incidents_open",
+    "Open incidents (not RESOLVED or CLOSED) in the whole database, by priority, counted "
+    "at scrape time (cached 10 s); every replica reports the same number: aggregate with max.",
+    ["priority"],
+)
+
 # --- Lifecycle -------------------------------------------------------------
 DRAINING = Gauge(
     f"{NAMESPACE}_draining",
@@ -216,3 +224,17 @@ def observe_change(change: Mapping[str, Any], now: float | None = None) -> None:
 async def metrics_endpoint(request: Request) -> Response:
     """GET /metrics: the Prometheus text exposition format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_endpoint_with(
+    *refresh: Callable[[], Awaitable[None]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics that first runs `refresh` (gauges read from the database at scrape
+    time; each refresh keeps its own cache and never raises)."""
+
+    async def endpoint(request: Request) -> Response:
+        for hook in refresh:
+            await hook()
+        return await metrics_endpoint(request)
+
+    return endpoint

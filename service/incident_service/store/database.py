@@ -64,6 +64,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="sla_breached_newest",
         ),
         IndexModel([("slaDueAt", ASCENDING)], name="sla_due"),
+        # Open incidents per priority: the incidents_open gauge (index-only counts).
+        IndexModel([("open", ASCENDING), ("priority", ASCENDING)], name="open_priority"),
         # Published incidents resolved lately: the status page's history.
         IndexModel([("visibility", ASCENDING), ("resolvedAt", DESCENDING)], name="public_recent"),
         # The open incidents holding a component: its derived status.

@@ -70,7 +70,7 @@ class WebhookDispatcher:
                 response.status_code or "no answer", verdict.status.value,
             )  # fmt: skip
         await self._store.record_attempt(
-            job, delivery, record, verdict, max_failures=self._max_failures
+            job, delivery, endpoint, record, verdict, max_failures=self._max_failures
         )
 
     def render(

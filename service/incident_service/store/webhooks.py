@@ -346,6 +346,7 @@ class WebhookStore:
         self,
         job: Job,
         delivery: Delivery,
+        endpoint: Endpoint,
         record: AttemptRecord,
         verdict: Verdict,
         *,
@@ -372,23 +373,26 @@ class WebhookStore:
                 },
                 session=session,
             )
-            await self._follow_endpoint(
-                delivery.endpoint_id, record, verdict, max_failures, session
-            )
+            await self._follow_endpoint(endpoint, record, verdict, max_failures, session)
             await self._jobs.settle(job, verdict.next_attempt_at, session)
 
         await self._db.transaction(txn)
 
     async def _follow_endpoint(
         self,
-        endpoint_id: str,
+        endpoint: Endpoint,
         record: AttemptRecord,
         verdict: Verdict,
         max_failures: int,
         session: AsyncClientSession,
     ) -> None:
         endpoints = self._db.webhook_endpoints
+        endpoint_id = endpoint.id
         if verdict.status is DeliveryStatus.SUCCEEDED:
+            if endpoint.consecutive_failures == 0:
+                # As read before the attempt: the common case costs no write. A failure
+                # counted meanwhile is reset by the next success.
+                return
             await endpoints.update_one(
                 {"_id": endpoint_id, "consecutiveFailures": {"$ne": 0}},
                 {"$set": {"consecutiveFailures": 0}},

@@ -64,6 +64,8 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[Hints]] = set()
+        # The job each running task holds a lease on (released if stopped mid-run).
+        self._held: dict[asyncio.Task[Hints], Job] = {}
         self._groups: Counter[str] = Counter()
         # Jobs known to be due now (written by a change or a fan-out): claimed by id.
         self._hints: deque[tuple[str, str | None]] = deque()
@@ -139,6 +141,7 @@ class Worker:
     def _start(self, job: Job, now: datetime) -> None:
         task = asyncio.create_task(self._run(job, now), name=f"job:{job.id}")
         self._running.add(task)
+        self._held[task] = job
         if job.group is not None:
             self._groups[job.group] += 1
         task.add_done_callback(functools.partial(self._done, group=job.group))
@@ -190,6 +193,7 @@ class Worker:
 
     def _done(self, task: asyncio.Task[Hints], group: str | None) -> None:
         self._running.discard(task)
+        self._held.pop(task, None)
         if group is not None:
             self._groups[group] -= 1
             if self._groups[group] <= 0:
@@ -220,11 +224,24 @@ class Worker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="job-worker")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._running) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Claim nothing more, let running jobs finish for up to `grace` seconds, then
+        cancel the rest and release their leases, so another replica takes them at once
+        instead of after JOBS_LEASE_SECONDS (a rolling deploy would delay them)."""
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._task = None
+                await self._task
+            self._task = None
+        if not self._running:
+            return
+        _, unfinished = await asyncio.wait(set(self._running), timeout=grace)
+        held = [self._held[t] for t in unfinished if t in self._held]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        for job in held:
+            try:
+                await self._jobs.release(job)
+            except Exception:
+                log.warning("job %s: could not release its lease", job.id, exc_info=True)

@@ -233,6 +233,13 @@ class JobStore:
         )
         return result.matched_count > 0
 
+    async def release(self, job: Job) -> None:
+        """Give the lease back (if still ours): the job is due again for any worker."""
+        await self._jobs.update_one(
+            {"_id": job.id, "leaseOwner": job.lease_owner},
+            {"$set": {"leaseUntil": None, "leaseOwner": None}},
+        )
+
     async def give_up(self, job: Job, error: str) -> None:
         """Stop retrying a job that keeps failing (if the lease is still ours)."""
         await self._jobs.update_one(

@@ -38,6 +38,29 @@ class ForbiddenTarget(httpcore.ConnectError):
     """The URL's host resolves to an address webhooks may not reach."""
 
 
+async def _resolve(host: str, port: int | None, timeout: float | None) -> list[str]:
+    """The addresses a host name resolves to, each once; raises _Unresolvable."""
+    try:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+        )
+    except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
+        raise _Unresolvable(str(exc)) from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _first_forbidden(addresses: list[str]) -> str | None:
+    """The first address webhooks may not reach (scope ids like `%eth0` ignored)."""
+    for address in addresses:
+        if forbidden_address(ipaddress.ip_address(address.split("%")[0])):
+            return address
+    return None
+
+
+class _Unresolvable(Exception):
+    pass
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, allow_private: bool) -> None:
         self._allow_private = allow_private
@@ -51,20 +74,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
         try:
-            infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
-            )
-        except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
+            addresses = await _resolve(host, port, timeout)
+        except _Unresolvable as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not self._allow_private:
-            for address in addresses:
-                if forbidden_address(ipaddress.ip_address(address.split("%")[0])):
-                    raise ForbiddenTarget(
-                        f"{host} resolves to {address}, a private or local address"
-                    )
+        forbidden = None if self._allow_private else _first_forbidden(addresses)
+        if forbidden is not None:
+            raise ForbiddenTarget(f"{host} resolves to {forbidden}, a private or local address")
         error: Exception = httpcore.ConnectError(f"{host} resolves to no address")
         for address in addresses:
             try:
@@ -93,17 +109,12 @@ async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) ->
     answer then; the connection is checked again at every delivery."""
     host = urlsplit(url).hostname or ""
     try:
-        infos = await asyncio.wait_for(
-            asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), timeout
-        )
-    except (OSError, TimeoutError, UnicodeError, ValueError):
+        addresses = await _resolve(host, None, timeout)
+    except _Unresolvable:
         return f"url host {host!r} does not resolve"
-    if allow_private:
-        return None
-    for info in infos:
-        address = str(info[4][0])
-        if forbidden_address(ipaddress.ip_address(address.split("%")[0])):
-            return f"url host {host!r} resolves to {address}, a private or local address"
+    forbidden = None if allow_private else _first_forbidden(addresses)
+    if forbidden is not None:
+        return f"url host {host!r} resolves to {forbidden}, a private or local address"
     return None
 
 

@@ -22,7 +22,8 @@ from incident_service.api.webhooks.types import (
 )
 from incident_service.domain import notifications, validation
 from incident_service.domain import webhooks as domain
-from incident_service.domain.errors import DomainError, conflict, not_found
+from incident_service.domain.enums import UserErrorCode
+from incident_service.domain.errors import DomainError, not_found
 from incident_service.domain.errors import validation as invalid
 
 
@@ -227,8 +228,9 @@ def _require_enabled(endpoint: domain.Endpoint, field: str) -> domain.Endpoint:
 
 
 def _moved(endpoint: domain.Endpoint) -> DomainError:
-    error = conflict(endpoint.version, endpoint.version + 1)
-    return DomainError(error.code, "the endpoint changed meanwhile; re-read it and retry", None)
+    return DomainError(
+        UserErrorCode.CONFLICT, "the endpoint changed meanwhile; re-read it and retry", None
+    )
 
 
 async def _save(info: Info, current: domain.Endpoint, updated: domain.Endpoint) -> domain.Endpoint:

@@ -36,6 +36,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import signal
@@ -205,17 +206,28 @@ async def drive(
     changes: int,
     tag: str,
     until: Any,
+    pace: tuple[float, float] | None = None,
 ) -> tuple[Load, dict[str, float]]:
     """`readers` clients read until `until()` is true (checked every 0.1 s), while one
     client per incident of `writer_ids` posts `changes` updates in all; returns the
-    load and, per update body, when its mutation was answered (time.time())."""
+    load and, per update body, when its mutation was answered (time.time()).
+
+    As fast as they are answered, or with `pace` (reads/s, changes/s) at those
+    rates in all: each request starts at its turn, or at once if it is late."""
     load = Load()
     answered: dict[str, float] = {}
     stop = asyncio.Event()
     bodies = iter(f"{tag}-{n}" for n in range(changes))
+    turns = (itertools.count(), itertools.count())
+
+    async def wait_turn(kind: int) -> None:
+        if pace is not None:
+            due = started + next(turns[kind]) / pace[kind]
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
 
     async def reader() -> None:
         while not stop.is_set():
+            await wait_turn(0)
             start = time.perf_counter()
             try:
                 await api(READ, id=read_id)
@@ -226,6 +238,7 @@ async def drive(
 
     async def writer(incident_id: str) -> None:
         for body in bodies:
+            await wait_turn(1)
             start = time.perf_counter()
             try:
                 result = await api(POST_UPDATE, i={"id": incident_id, "body": body})
@@ -402,10 +415,32 @@ async def measure(args: argparse.Namespace, url: str, receiver: str, database: A
         base_seconds, base_failed = await baseline(records, receiver, secrets, concurrency)
         base_arrived = len(await dump())
 
+        # (d) a steady load well below what the machine can take, with deliveries.
+        pace = (args.paced_reads, args.paced_changes)
+        paced_changes = int(args.paced_changes * args.paced_seconds)
+
+        async def paced_done(elapsed: float) -> bool:
+            return elapsed >= args.paced_seconds
+
+        steady, steady_answered = await drive(
+            api, **common, changes=paced_changes, tag="d", until=paced_done, pace=pace
+        )
+        waited = time.perf_counter()
+        while await count() < paced_changes * args.endpoints:
+            if time.perf_counter() - waited > args.timeout:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # late duplicates, if any
+        steady_result, _ = check(await dump(), secrets, set(steady_answered))
+
         # (b) the same changes and reads, no endpoint (nothing to deliver); (c) reads alone.
         for endpoint_id in endpoint_ids:
             await api(DELETE_ENDPOINT, id=endpoint_id)
         control, _ = await drive(api, **common, changes=args.changes, tag="b", until=never)
+        # (e) the steady load of (d), no endpoint.
+        steady_control, _ = await drive(
+            api, **common, changes=paced_changes, tag="e", until=paced_done, pace=pace
+        )
         tail = dispatch.seconds - dispatch.write_seconds
         alone_seconds = min(max(tail, 10.0), args.alone_seconds)
 
@@ -487,8 +522,50 @@ async def measure(args: argparse.Namespace, url: str, receiver: str, database: A
     worst = 1 - min(reads_1, changes_1, reads_2 if a2.seconds >= 5 else 1.0)
     print(f"target (GraphQL at most 10 % slower): {'met' if worst <= 0.10 else 'MISSED'} "
           f"({worst:.0%} slower at worst)")  # fmt: skip
+    print()
+    print(
+        f"Steady load: {args.paced_reads:g} reads/s and {args.paced_changes:g} changes/s "
+        f"({args.paced_changes * args.endpoints:g} deliveries/s) for {args.paced_seconds:g} s:"
+    )
+    print()
+    print("| phase | reads | read p50 ms | read p99 ms | changes | change p50 ms | change p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    steady_rows = (("(d) with deliveries", steady), ("(e) no endpoint", steady_control))
+    for name, load in steady_rows:
+        reads = load.reads_between(0, load.seconds)
+        print(
+            f"| {name} | {len(reads):,} | {statistics.median(reads) * 1000:.1f} | "
+            f"{percentile(reads, 0.99) * 1000:.1f} | {len(load.writes):,} | "
+            f"{statistics.median(load.writes) * 1000:.0f} | "
+            f"{percentile(load.writes, 0.99) * 1000:.0f} |"
+        )
+    d_reads, e_reads = (x.reads_between(0, x.seconds) for x in (steady, steady_control))
+    slower = {
+        "read p50": statistics.median(d_reads) / statistics.median(e_reads),
+        "read p99": percentile(d_reads, 0.99) / percentile(e_reads, 0.99),
+        "change p50": statistics.median(steady.writes) / statistics.median(steady_control.writes),
+        "change p99": percentile(steady.writes, 0.99) / percentile(steady_control.writes, 0.99),
+    }
+    print()
+    print("latency with deliveries / without (d/e): " + ", ".join(
+        f"{k} {v:.2f}x" for k, v in slower.items()))  # fmt: skip
+    print(
+        f"checks (d): {steady_result.delivered:,} of {paced_changes * args.endpoints:,} "
+        f"delivered, {steady_result.missing} missing, {steady_result.bad_signatures} bad "
+        f"signatures, {steady_result.duplicates} repeats"
+    )
+    steady_worst = max(slower.values()) - 1
+    verdict = "met" if steady_worst <= 0.10 else "MISSED"
+    print(
+        f"target at a steady load (GraphQL latency at most 10 % higher): {verdict} "
+        f"({steady_worst:.0%} at worst)"
+    )
     print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     failures = []
+    if not steady_result.ok or steady_result.delivered != paced_changes * args.endpoints:
+        failures.append("(d) deliveries missing, unexpected, unsigned or under split ids")
+    if steady.errors or steady_control.errors:
+        failures.append("GraphQL errors at the steady load")
     if not result.ok or result.delivered != expected:
         failures.append("deliveries missing, unexpected, unsigned or under split ids")
     if base_failed or base_arrived != len(records):
@@ -526,6 +603,9 @@ def main() -> int:
     parser.add_argument(
         "--alone-seconds", type=float, default=60, help="longest run of (c), reads alone"
     )
+    parser.add_argument("--paced-reads", type=float, default=100, help="reads/s in (d), (e)")
+    parser.add_argument("--paced-changes", type=float, default=10, help="changes/s in (d) and (e)")
+    parser.add_argument("--paced-seconds", type=float, default=30, help="length of (d), (e)")
     parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receive:

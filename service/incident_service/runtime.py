@@ -23,6 +23,7 @@ from incident_service.config import Settings
 from incident_service.domain import sla
 from incident_service.domain.enums import Priority
 from incident_service.jobs.email import EmailSender, LogMailer, Mailer, SmtpMailer
+from incident_service.jobs.fanout import FanOut
 from incident_service.jobs.sla import SlaTimer
 from incident_service.jobs.transport import WebhookClient, refused_reason
 from incident_service.jobs.webhooks import WebhookDispatcher
@@ -34,6 +35,7 @@ from incident_service.realtime.connections import Connections
 from incident_service.store.action_items import ActionItemStore
 from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
+from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.incidents import SLA_KIND as SLA_JOB
@@ -43,8 +45,7 @@ from incident_service.store.jobs import JobStore
 from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
-from incident_service.store.outbox import Outbox
-from incident_service.store.outbox import job_id as outbox_job_id
+from incident_service.store.outbox import Outbox, fan_out_job
 from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.stats import StatsStore
@@ -91,6 +92,8 @@ class Runtime:
     change_stream: ChangeStream = field(init=False)
     # Timed work: this replica's share of the jobs every replica polls for.
     worker: Worker = field(init=False)
+    outbox: Outbox = field(init=False)
+    dispatcher: WebhookDispatcher = field(init=False)
     webhook_client: WebhookClient = field(init=False)
     # The open-incident gauge: when it was last counted, one count at a time.
     _open_counted_at: float = field(init=False, default=float("-inf"))
@@ -133,12 +136,16 @@ class Runtime:
             retry_schedule=s.webhook_retries,
             max_failures=s.webhook_max_failures,
             status_url=s.status_page_url or None,
+            endpoint_concurrency=s.webhook_endpoint_concurrency,
+            timeout=s.webhook_timeout_seconds,
         )
+        self.outbox = outbox
+        self.dispatcher = dispatcher
         self.worker = Worker(
             jobs,
             {
                 MAINTENANCE_JOB: maintenances.advance,
-                OUTBOX_JOB: outbox.fan_out,
+                OUTBOX_JOB: FanOut(outbox, dispatcher),
                 WEBHOOK_JOB: dispatcher.deliver,
                 EMAIL_JOB: emails.send,
                 SLA_JOB: SlaTimer(incidents).check,
@@ -186,9 +193,10 @@ class Runtime:
             action_items=ActionItemStore(db, incidents),
         )
 
-    def _outbox_written(self, message_id: str) -> None:
+    def _outbox_written(self, message: Doc) -> None:
         """A message committed: its fan-out job is due now; claim it by id."""
-        self.worker.hint(outbox_job_id(message_id))
+        self.outbox.remember(message)
+        self.worker.hint(fan_out_job(message["_id"]))
 
     @classmethod
     def create(cls, settings: Settings, mongodb_uri: str) -> Runtime:
@@ -240,6 +248,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        await self.dispatcher.close()
         await self.webhook_client.close()
         await self.change_stream.stop()
         await self.broker.stop()

@@ -126,6 +126,20 @@ class Verdict:
     disable_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class FirstAttempt:
+    """What a message's fan-out did for one endpoint before it wrote the delivery.
+
+    The fan-out sends to endpoints that answered well so far itself, so most
+    deliveries are written once, with their outcome, instead of queued as jobs
+    of their own (jobs/webhooks.py)."""
+
+    #: None: no answer within the fan-out's budget; the request goes on, and the
+    #: delivery's own job takes over at `verdict.next_attempt_at`.
+    record: AttemptRecord | None
+    verdict: Verdict
+
+
 def judge(
     attempts: int,
     record: AttemptRecord,

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import select
 import socket
+import ssl
 import time
 import typing
 from dataclasses import dataclass
@@ -84,11 +86,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         error: Exception = httpcore.ConnectError(f"{host} resolves to no address")
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
             except httpcore.ConnectError as exc:
                 error = exc
+            else:
+                return _Stream(stream, stream.get_extra_info("socket"))
         raise error
 
     async def connect_unix_socket(
@@ -116,6 +120,49 @@ async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) ->
     if forbidden is not None:
         return f"url host {host!r} resolves to {forbidden}, a private or local address"
     return None
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connection that answers the pool's "did the server close it?" from its socket.
+
+    The pool asks that of every idle connection on every request; through
+    anyio's attribute lookup each answer cost more than sending the request."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: socket.socket | None) -> None:
+        self._inner = inner
+        self._socket = sock
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _Stream(inner, self._socket)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "is_readable" and self._socket is not None:
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Readable while idle: the server closed the connection (or sent what it should not)."""
+    if sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 @dataclass(frozen=True)

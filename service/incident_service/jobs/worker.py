@@ -22,12 +22,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from incident_service.observability import metrics
-from incident_service.store.jobs import Job, JobStore, LeaseLost
+from incident_service.store.jobs import Candidate, Job, JobStore, LeaseLost
 
 log = logging.getLogger(__name__)
 
-#: Jobs a handler wrote that are due now, as (id, group): the worker claims them by id.
-Hints = list[tuple[str, str | None]] | None
+#: Jobs a handler wrote that are due now: the worker claims them by id.
+Hints = list[Candidate] | None
 #: A job's handler; it settles the job inside its own transaction.
 Handler = Callable[[Job, datetime], Awaitable[Hints]]
 
@@ -68,7 +68,7 @@ class Worker:
         self._held: dict[asyncio.Task[Hints], Job] = {}
         self._groups: Counter[str] = Counter()
         # Jobs known to be due now (written by a change or a fan-out): claimed by id.
-        self._hints: deque[tuple[str, str | None]] = deque()
+        self._hints: deque[Candidate] = deque()
         # Search for due jobs at the next round (the poll, a poke, or slots freed while
         # more were due than there were slots).
         self._scan = True
@@ -132,10 +132,10 @@ class Worker:
         self._scan = True
         self._wake.set()
 
-    def hint(self, job_id: str, group: str | None = None) -> None:
+    def hint(self, job: Candidate) -> None:
         """A job that was just written due now: claim it by id, without a search for
         due jobs (which the embedded database answers by reading every job)."""
-        self._hints.append((job_id, group))
+        self._hints.append(job)
         self._wake.set()
 
     def _start(self, job: Job, now: datetime) -> None:
@@ -151,12 +151,12 @@ class Worker:
             group is not None and self._groups[group] >= self._group_limit
         )
 
-    async def _take(self, job_id: str, group: str | None) -> bool:
+    async def _take(self, candidate: Candidate) -> bool:
         """Claim one job by id into a free slot; False if it is not free or not there."""
-        if self._full(group):
+        if self._full(candidate.group):
             return False
         now = self._now()
-        job = await self._jobs.claim_id(job_id, now, self._lease, self._token())
+        job = await self._jobs.claim_id(candidate, now, self._lease, self._token())
         if job is None:
             return False
         self._start(job, now)
@@ -168,24 +168,25 @@ class Worker:
         replica may have been first). A hint whose group is full is left for a later
         round; the periodic scan finds whatever hints missed."""
         for _ in range(len(self._hints)):
-            job_id, group = self._hints.popleft()
+            hinted = self._hints.popleft()
             if len(self._running) >= self._concurrency:
-                self._hints.appendleft((job_id, group))
+                self._hints.appendleft(hinted)
                 break
+            group = hinted.group
             if group is not None and self._groups[group] >= self._group_limit:
-                self._hints.append((job_id, group))
+                self._hints.append(hinted)
                 continue
-            await self._take(job_id, group)
+            await self._take(hinted)
         while scan and (free := self._concurrency - len(self._running)) > 0:
             busy = frozenset(g for g, n in self._groups.items() if n >= self._group_limit)
             # Twice the free slots: some candidates may be in groups that fill up.
             limit = 2 * free
             candidates = await self._jobs.due(self._now(), limit, busy)
-            for job_id, group in candidates:
+            for found in candidates:
                 if len(self._running) >= self._concurrency:
                     self._more = True
                     return
-                await self._take(job_id, group)
+                await self._take(found)
             if len(candidates) < limit:
                 self._more = False
                 return  # nothing else is due outside the busy groups

@@ -34,7 +34,7 @@ class ChangeStream:
         self,
         database: Database,
         broker: Broker,
-        on_outbox: Callable[[str], None] = lambda message_id: None,
+        on_outbox: Callable[[codec.Doc], None] = lambda message: None,
     ) -> None:
         self._db = database
         self._broker = broker
@@ -107,7 +107,7 @@ class ChangeStream:
             return
         collection = change["ns"]["coll"]
         if collection == "outbox":
-            self._on_outbox(doc["_id"])
+            self._on_outbox(doc)
             return
         metrics.observe_change(change)
         if collection == "incident_events":

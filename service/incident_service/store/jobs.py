@@ -38,15 +38,28 @@ class LeaseLost(Exception):
 
 
 @dataclass(frozen=True)
-class Job:
+class Candidate:
+    """A job thought due, as last read (or as just written): what claiming it needs."""
+
     id: str
     kind: str
     ref: str
-    due_at: datetime
-    attempts: int
-    lease_owner: str
     #: Jobs of one group (a webhook endpoint) run at most a few at a time per worker,
     #: so one slow receiver cannot take every slot.
+    group: str | None = None
+    #: Claims so far; the claim succeeds only if it is unchanged.
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job: its lease is `lease_owner`'s until it settles, retries or runs out."""
+
+    id: str
+    kind: str
+    ref: str
+    attempts: int
+    lease_owner: str
     group: str | None = None
 
 
@@ -66,11 +79,13 @@ def new_job(job_id: str, kind: str, ref: str, due_at: datetime, group: str | Non
     }
 
 
+def candidate(doc: Doc) -> Candidate:
+    """A job document (as written by `new_job`, or read) as a candidate for `claim_id`."""
+    return Candidate(doc["_id"], doc["kind"], doc["ref"], doc.get("group"), doc["attempts"])
+
+
 def _job(doc: Doc, owner: str) -> Job:
-    return Job(
-        doc["_id"], doc["kind"], doc["ref"], doc["dueAt"], doc["attempts"], owner,
-        doc.get("group"),
-    )  # fmt: skip
+    return Job(doc["_id"], doc["kind"], doc["ref"], doc["attempts"], owner, doc.get("group"))
 
 
 class JobStore:
@@ -143,39 +158,47 @@ class JobStore:
 
     async def due(
         self, now: datetime, limit: int, busy_groups: frozenset[str] = frozenset()
-    ) -> list[tuple[str, str | None]]:
-        """Ids and groups of up to `limit` due jobs nobody holds, outside `busy_groups`,
-        oldest first: candidates for `claim_id`. One query for many claims: finding
-        the oldest due job is the claim's expensive part (the embedded database reads
-        every pending job to answer it), taking one by id is cheap."""
+    ) -> list[Candidate]:
+        """Up to `limit` due jobs nobody holds, outside `busy_groups`, oldest first:
+        candidates for `claim_id`. One query for many claims: finding the oldest due
+        job is the claim's expensive part (the embedded database reads every pending
+        job to answer it), taking one by id is cheap."""
         query = self._claimable(now)
         if busy_groups:
             query["group"] = {"$nin": sorted(busy_groups)}
         docs = (
-            await self._jobs.find(query, {"group": 1})
+            await self._jobs.find(query, {"kind": 1, "ref": 1, "group": 1, "attempts": 1})
             .sort([("dueAt", 1)])
             .hint(DUE_INDEX)
             .limit(limit)
             .to_list()
         )
-        return [(d["_id"], d.get("group")) for d in docs]
+        return [candidate(d) for d in docs]
 
     async def claim_id(
-        self, job_id: str, now: datetime, lease: timedelta, owner: str
+        self, job: Candidate, now: datetime, lease: timedelta, owner: str
     ) -> Job | None:
-        """The job, leased to `owner`, if it is still due and nobody holds it; else None
-        (another worker was first)."""
-        doc = await self._jobs.find_one_and_update(
-            {"_id": job_id, **self._claimable(now)},
+        """The job, leased to `owner`, if it is still due, nobody holds it and nobody
+        claimed it since it was read; else None (another worker was first).
+
+        One update by `_id`, not a find-and-modify: the embedded database answers
+        every find-and-modify by reading the whole collection, an update by `_id`
+        from its index (15 ms against 1 ms with 2,000 jobs pending). What the job
+        holds after the update is known without reading it back: the candidate's
+        fields, which never change, and one more claim."""
+        claimed = await self._jobs.update_one(
+            {"_id": job.id, "attempts": job.attempts, **self._claimable(now)},
             {"$set": {"leaseUntil": now + lease, "leaseOwner": owner}, "$inc": {"attempts": 1}},
-            return_document=ReturnDocument.AFTER,
         )
-        return _job(doc, owner) if doc is not None else None
+        if claimed.modified_count == 0:
+            return None
+        return Job(job.id, job.kind, job.ref, job.attempts + 1, owner, job.group)
 
     async def settle(
-        self, job: Job, next_due: datetime | None, session: AsyncClientSession
+        self, job: Job, next_due: datetime | None, session: AsyncClientSession | None = None
     ) -> None:
-        """Inside the handler's transaction: done (deleted), or due again at `next_due`."""
+        """Done (deleted), or due again at `next_due`, if the lease is still this claim's
+        (else LeaseLost); inside the handler's transaction when it has one."""
         if next_due is None:
             deleted = await self._jobs.delete_one(
                 {"_id": job.id, "leaseOwner": job.lease_owner}, session=session

@@ -10,29 +10,41 @@ in one transaction guarded by the job's lease: a message fans out once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from bson import ObjectId
+from cachetools import LRUCache
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from incident_service.domain.notifications import Message
+from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
-from incident_service.store.jobs import Job, JobStore, new_job
+from incident_service.store.jobs import Candidate, Job, JobStore, candidate, new_job
 
 KIND = "outbox"
+#: Message documents kept in memory per process. A message never changes once
+#: written, and each is read once per endpoint that gets it: the cache saves the
+#: webhook dispatcher a database read for all but the first.
+CACHED_MESSAGES = 1024
 
 
 class Audience(Protocol):
     """Receivers of outbound messages: what one message means for them."""
 
     async def fan_out(
-        self, message_id: str, message: Message, target: str | None, session: AsyncClientSession
+        self,
+        message_id: str,
+        message: Message,
+        target: str | None,
+        session: AsyncClientSession,
+        sent: Mapping[str, FirstAttempt],
     ) -> list[Doc]:
         """Write the deliveries of `message` (only to `target` when given) and return
-        their jobs (see `store.jobs.new_job`)."""
+        their jobs (see `store.jobs.new_job`). `sent`: the first attempts the fan-out
+        made already, by webhook endpoint id."""
         ...
 
 
@@ -59,6 +71,11 @@ def job_id(message_id: str) -> str:
     return f"{KIND}:{message_id}"
 
 
+def fan_out_job(message_id: str) -> Candidate:
+    """The fan-out job of a message just written, to claim without reading it first."""
+    return Candidate(job_id(message_id), KIND, message_id)
+
+
 def new_message_id() -> str:
     """Stable for the message's life: the `webhook-id` receivers drop duplicates by."""
     return f"msg_{ObjectId()}"
@@ -69,6 +86,7 @@ class Outbox:
         self._db = database
         self._jobs = jobs
         self._audiences: list[Audience] = []
+        self._cache: LRUCache[str, Doc] = LRUCache(CACHED_MESSAGES)
 
     def add_audience(self, audience: Audience) -> None:
         self._audiences.append(audience)
@@ -92,24 +110,44 @@ class Outbox:
         return ids
 
     async def get(self, message_id: str) -> Message | None:
-        doc = await self._db.outbox.find_one({"_id": message_id})
+        doc = await self.document(message_id)
         return message_from_doc(doc) if doc else None
 
-    async def fan_out(self, job: Job, now: datetime) -> list[tuple[str, str | None]]:
-        """The fan-out job's handler; returns the deliveries' jobs (id, group), due now."""
+    async def document(self, message_id: str) -> Doc | None:
+        """The message's document (None once it expired), from memory when it was read
+        here before."""
+        doc = self._cache.get(message_id)
+        if doc is None:
+            doc = await self._db.outbox.find_one({"_id": message_id})
+            if doc is not None:
+                self._cache[message_id] = doc
+        return doc
+
+    def remember(self, doc: Doc) -> None:
+        """A message document seen on the change stream: its fan-out need not read it."""
+        self._cache[doc["_id"]] = doc
+
+    async def fan_out(
+        self, job: Job, now: datetime, sent: Mapping[str, FirstAttempt] | None = None
+    ) -> list[Candidate]:
+        """The fan-out job's handler (after the first attempts in `sent`, see
+        jobs/fanout.py): writes the deliveries and their jobs, in one transaction
+        guarded by the job's lease; returns the jobs due now."""
         jobs: list[Doc] = []
+        doc = await self.document(job.ref)
 
         async def txn(session: AsyncClientSession) -> None:
             jobs.clear()
-            doc = await self._db.outbox.find_one({"_id": job.ref}, session=session)
             if doc is not None:
                 message = message_from_doc(doc)
                 for audience in self._audiences:
                     jobs.extend(
-                        await audience.fan_out(doc["_id"], message, doc.get("target"), session)
+                        await audience.fan_out(
+                            doc["_id"], message, doc.get("target"), session, sent or {}
+                        )
                     )
                 await self._jobs.enqueue(jobs, session)
             await self._jobs.settle(job, None, session)
 
         await self._db.transaction(txn)
-        return [(j["_id"], j.get("group")) for j in jobs]
+        return [candidate(j) for j in jobs if j["dueAt"] <= now]

@@ -16,6 +16,7 @@ and it can do nothing but remove its own address (docs/decisions.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ from incident_service.domain import subscribers as domain
 from incident_service.domain.errors import validation as invalid
 from incident_service.domain.notifications import Message
 from incident_service.domain.subscribers import Subscriber
+from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, new_job
@@ -240,7 +242,12 @@ class SubscriberStore:
     # Fan-out (the outbox audience)
 
     async def fan_out(
-        self, message_id: str, message: Message, target: str | None, session: AsyncClientSession
+        self,
+        message_id: str,
+        message: Message,
+        target: str | None,
+        session: AsyncClientSession,
+        sent: Mapping[str, FirstAttempt],
     ) -> list[Doc]:
         if target is not None or message.public is None:
             return []

@@ -5,7 +5,7 @@ delivery per endpoint that wants it, with a job of its own (grouped by
 endpoint, so the worker runs few of one endpoint's deliveries at a time).
 The dispatcher (jobs/webhooks.py) does the HTTP request outside any
 transaction and writes what happened with `record_attempt`, guarded by the
-job's lease.
+delivery's attempt count and the job's lease.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from cachetools import TTLCache
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -30,13 +31,14 @@ from incident_service.domain.webhooks import (
     DeliveryStatus,
     Endpoint,
     EndpointSpec,
+    FirstAttempt,
     Verdict,
     WebhookFormat,
     mint_secret,
 )
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
-from incident_service.store.jobs import Job, JobStore, new_job
+from incident_service.store.jobs import Job, JobStore, LeaseLost, new_job
 from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
@@ -44,6 +46,11 @@ KIND = "webhook"
 ORDER = Order("NEWEST_FIRST", (("createdAt", -1), ("_id", -1)))
 #: Attempts kept in a delivery's history.
 HISTORY = 10
+#: How long a replica's dispatcher uses an endpoint as it read it. A change made on
+#: one replica (disabled, deleted, secret rotated) reaches deliveries sent by the
+#: others within this time; on the replica that made it, at once.
+ENDPOINT_CACHE_SECONDS = 1.0
+_UNREAD = object()
 
 
 def endpoint_to_doc(e: Endpoint) -> Doc:
@@ -116,6 +123,34 @@ def delivery_from_doc(d: Doc) -> Delivery:
     )
 
 
+def _new_delivery(
+    message_id: str, message: Message, endpoint_id: str, first: FirstAttempt | None
+) -> Doc:
+    """A delivery as the fan-out writes it: pending, or with the outcome of the
+    first attempt the fan-out made itself."""
+    doc: Doc = {
+        "_id": f"{message_id}.{endpoint_id}",
+        "endpointId": endpoint_id,
+        "messageId": message_id,
+        "type": message.type,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "createdAt": message.at,
+        "nextAttemptAt": message.at,
+        "history": [],
+    }
+    if first is not None:
+        doc["status"] = first.verdict.status.value
+        doc["nextAttemptAt"] = first.verdict.next_attempt_at
+        if first.record is not None:
+            doc["attempts"] = 1
+            doc["history"] = [_attempt_to_doc(first.record)]
+            doc["error"] = first.record.error
+            if first.verdict.status is DeliveryStatus.SUCCEEDED:
+                doc["deliveredAt"] = first.record.at
+    return doc
+
+
 def job_id(delivery_id: str) -> str:
     return f"{KIND}:{delivery_id}"
 
@@ -128,6 +163,10 @@ class WebhookStore:
         self._jobs = jobs
         self._outbox = outbox
         outbox.add_audience(self)
+        # The dispatcher's reads of endpoints: one per endpoint per second, not one per
+        # delivery (None: the endpoint does not exist).
+        self._endpoints: TTLCache[str, Endpoint | None] = TTLCache(1024, ENDPOINT_CACHE_SECONDS)
+        self._live: TTLCache[str, list[Endpoint]] = TTLCache(1, ENDPOINT_CACHE_SECONDS)
 
     # Endpoints
 
@@ -147,7 +186,13 @@ class WebhookStore:
             secret=mint_secret(),
         )
         await self._db.webhook_endpoints.insert_one(endpoint_to_doc(endpoint))
+        self._forget(endpoint.id)
         return endpoint
+
+    def _forget(self, endpoint_id: str) -> None:
+        """This replica changed the endpoint: its dispatcher reads it again."""
+        self._endpoints.pop(endpoint_id, None)
+        self._live.clear()
 
     async def get(self, endpoint_id: str) -> Endpoint | None:
         if not ObjectId.is_valid(endpoint_id):
@@ -171,6 +216,7 @@ class WebhookStore:
         result = await self._db.webhook_endpoints.replace_one(
             {"_id": before.id, "version": before.version}, endpoint_to_doc(after)
         )
+        self._forget(before.id)
         return after if result.matched_count else None
 
     async def rotate_secret(self, endpoint: Endpoint, now: datetime) -> Endpoint | None:
@@ -208,12 +254,18 @@ class WebhookStore:
                 )
 
         await self._db.transaction(txn)
+        self._forget(endpoint_id)
         return deleted
 
     # Fan-out (the outbox audience)
 
     async def fan_out(
-        self, message_id: str, message: Message, target: str | None, session: AsyncClientSession
+        self,
+        message_id: str,
+        message: Message,
+        target: str | None,
+        session: AsyncClientSession,
+        sent: Mapping[str, FirstAttempt],
     ) -> list[Doc]:
         query: Doc = {"enabled": True}
         if target is not None:
@@ -224,30 +276,30 @@ class WebhookStore:
         deliveries: list[Doc] = []
         for doc in endpoints:
             endpoint = endpoint_from_doc(doc)
-            if target is None and not notifications.wanted(
-                endpoint.event_types, endpoint.service_ids, message
+            first = sent.get(endpoint.id)
+            if (
+                first is None
+                and target is None
+                and not notifications.wanted(endpoint.event_types, endpoint.service_ids, message)
             ):
                 continue
-            deliveries.append(
-                {
-                    "_id": f"{message_id}.{endpoint.id}",
-                    "endpointId": endpoint.id,
-                    "messageId": message_id,
-                    "type": message.type,
-                    "status": DeliveryStatus.PENDING.value,
-                    "attempts": 0,
-                    "createdAt": message.at,
-                    "nextAttemptAt": message.at,
-                    "history": [],
-                }
-            )
+            deliveries.append(_new_delivery(message_id, message, endpoint.id, first))
         if not deliveries:
             return []
         await self._db.webhook_deliveries.insert_many(deliveries, session=session)
         return [
             new_job(job_id(d["_id"]), KIND, d["_id"], d["nextAttemptAt"], d["endpointId"])
             for d in deliveries
+            if d["status"] == DeliveryStatus.PENDING.value
         ]
+
+    async def live_endpoints(self) -> list[Endpoint]:
+        """The enabled endpoints, as read at most ENDPOINT_CACHE_SECONDS ago."""
+        live = self._live.get("all")
+        if live is None:
+            docs = await self._db.webhook_endpoints.find({"enabled": True}).to_list()
+            live = self._live["all"] = [endpoint_from_doc(d) for d in docs]
+        return live
 
     async def send_test(self, endpoint: Endpoint, message: Message) -> str:
         """A test message for this one endpoint, through the outbox like any other."""
@@ -314,33 +366,48 @@ class WebhookStore:
         return fresh
 
     async def load(self, job: Job) -> tuple[Delivery, Endpoint | None, Doc | None] | None:
-        """What an attempt needs: the delivery, its endpoint and the message document."""
-        doc = await self._db.webhook_deliveries.find_one({"_id": job.ref})
+        """What an attempt needs: the delivery, its endpoint and the message document,
+        read at once (the delivery's id names the other two, see `fan_out`)."""
+        message_id, _, endpoint_id = job.ref.rpartition(".")
+        doc, endpoint, message = await asyncio.gather(
+            self._db.webhook_deliveries.find_one({"_id": job.ref}),
+            self.cached(endpoint_id),
+            self._outbox.document(message_id),
+        )
         if doc is None:
             return None
-        delivery = delivery_from_doc(doc)
-        endpoint_doc, message = await asyncio.gather(
-            self._db.webhook_endpoints.find_one({"_id": delivery.endpoint_id}),
-            self._db.outbox.find_one({"_id": delivery.message_id}),
-        )
-        return delivery, endpoint_from_doc(endpoint_doc) if endpoint_doc else None, message
+        return delivery_from_doc(doc), endpoint, message
+
+    async def cached(self, endpoint_id: str) -> Endpoint | None:
+        """The endpoint as read at most ENDPOINT_CACHE_SECONDS ago (None: no such one)."""
+        cached = self._endpoints.get(endpoint_id, _UNREAD)
+        if cached is not _UNREAD:
+            return cached  # type: ignore[return-value]
+        doc = await self._db.webhook_endpoints.find_one({"_id": endpoint_id})
+        endpoint = endpoint_from_doc(doc) if doc else None
+        self._endpoints[endpoint_id] = endpoint
+        return endpoint
 
     async def cancel(self, job: Job, reason: str) -> None:
-        async def txn(session: AsyncClientSession) -> None:
-            await self._db.webhook_deliveries.update_one(
-                {"_id": job.ref},
-                {
-                    "$set": {
-                        "status": DeliveryStatus.CANCELLED.value,
-                        "error": reason,
-                        "nextAttemptAt": None,
-                    }
-                },
-                session=session,
-            )
-            await self._jobs.settle(job, None, session)
+        """The delivery will not be sent: recorded, then its job settled (see
+        `record_attempt` for why in that order and without a transaction)."""
+        await self._db.webhook_deliveries.update_one(
+            {"_id": job.ref, "status": DeliveryStatus.PENDING.value},
+            {
+                "$set": {
+                    "status": DeliveryStatus.CANCELLED.value,
+                    "error": reason,
+                    "nextAttemptAt": None,
+                }
+            },
+        )
+        await self._jobs.settle(job, None)
 
-        await self._db.transaction(txn)
+    async def settle(self, job: Job, delivery: Delivery) -> None:
+        """Bring the job in line with a delivery whose attempt is already recorded (its
+        worker died between the two writes): done, or due at the next attempt."""
+        pending = delivery.status is DeliveryStatus.PENDING
+        await self._jobs.settle(job, delivery.next_attempt_at if pending else None)
 
     async def record_attempt(
         self,
@@ -352,8 +419,15 @@ class WebhookStore:
         *,
         max_failures: int,
     ) -> None:
-        """The attempt's result, the endpoint's failure count, and the job's next due time,
-        in one transaction; raises LeaseLost if another worker took the job meanwhile."""
+        """The attempt's result, the endpoint's failure count, then the job's next due time.
+
+        Not one transaction: three guarded writes cost the embedded database half
+        as much, and delivery is the hot path. The delivery is written first, only if
+        nobody recorded an attempt since it was read (`attempts` unchanged), so one of
+        two workers that both sent (a lease ran out mid-request) records. A worker
+        that dies before settling leaves the job to run again after its lease: it
+        finds the attempt recorded and only settles (WebhookDispatcher.deliver).
+        Raises LeaseLost when the attempt or the job was taken by another worker."""
         attempts = delivery.attempts + 1
         fields: Doc = {
             "status": verdict.status.value,
@@ -363,50 +437,56 @@ class WebhookStore:
         }
         if verdict.status is DeliveryStatus.SUCCEEDED:
             fields["deliveredAt"] = record.at
+        result = await self._db.webhook_deliveries.update_one(
+            {
+                "_id": delivery.id,
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": delivery.attempts,
+            },
+            {
+                "$set": fields,
+                "$push": {"history": {"$each": [_attempt_to_doc(record)], "$slice": -HISTORY}},
+            },
+        )
+        if result.matched_count == 0:
+            raise LeaseLost(job.id)
+        await self.follow_endpoint(endpoint, record, verdict, max_failures)
+        await self._jobs.settle(job, verdict.next_attempt_at)
 
-        async def txn(session: AsyncClientSession) -> None:
-            await self._db.webhook_deliveries.update_one(
-                {"_id": delivery.id},
-                {
-                    "$set": fields,
-                    "$push": {"history": {"$each": [_attempt_to_doc(record)], "$slice": -HISTORY}},
-                },
-                session=session,
-            )
-            await self._follow_endpoint(endpoint, record, verdict, max_failures, session)
-            await self._jobs.settle(job, verdict.next_attempt_at, session)
-
-        await self._db.transaction(txn)
-
-    async def _follow_endpoint(
+    async def follow_endpoint(
         self,
         endpoint: Endpoint,
         record: AttemptRecord,
         verdict: Verdict,
         max_failures: int,
-        session: AsyncClientSession,
     ) -> None:
-        endpoints = self._db.webhook_endpoints
-        endpoint_id = endpoint.id
+        """Count a message that failed every attempt against the endpoint (disabling it
+        at `max_failures`, or at once on 410 Gone); a success resets the count."""
         if verdict.status is DeliveryStatus.SUCCEEDED:
             if endpoint.consecutive_failures == 0:
                 # As read before the attempt: the common case costs no write. A failure
                 # counted meanwhile is reset by the next success.
                 return
-            await endpoints.update_one(
-                {"_id": endpoint_id, "consecutiveFailures": {"$ne": 0}},
+            await self._db.webhook_endpoints.update_one(
+                {"_id": endpoint.id, "consecutiveFailures": {"$ne": 0}},
                 {"$set": {"consecutiveFailures": 0}},
-                session=session,
             )
             return
+        await self.count_failure(endpoint.id, record, verdict, max_failures)
+
+    async def count_failure(
+        self, endpoint_id: str, record: AttemptRecord, verdict: Verdict, max_failures: int
+    ) -> None:
+        """A message that failed for good: one more consecutive failure of the endpoint."""
+        endpoints = self._db.webhook_endpoints
         if not verdict.failed_for_good:
             return
         doc = await endpoints.find_one_and_update(
             {"_id": endpoint_id},
             {"$inc": {"consecutiveFailures": 1}},
             return_document=ReturnDocument.AFTER,
-            session=session,
         )
+        self._forget(endpoint_id)
         if doc is None or not doc["enabled"]:
             return
         reason = verdict.disable_reason
@@ -419,5 +499,5 @@ class WebhookStore:
                     "$set": {"enabled": False, "disabledReason": reason, "disabledAt": record.at},
                     "$inc": {"version": 1},
                 },
-                session=session,
             )
+            self._forget(endpoint_id)

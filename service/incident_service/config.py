@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=1)
     max_aliases: int = Field(30, ge=1)
     max_tokens: int = Field(2000, ge=10)
+    # Document text kept parsed and validated, in bytes (api/documents.py).
+    document_cache_bytes: int = Field(262_144, ge=0)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     introspection: bool | None = None
     field_suggestions: bool | None = None

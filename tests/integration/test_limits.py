@@ -58,6 +58,63 @@ def test_depth(client: GraphQLClient) -> None:
     assert message == "The query is too deep: the maximum depth is 4"
 
 
+def test_a_refused_document_is_refused_the_same_way_every_time(client: GraphQLClient) -> None:
+    # The second and third answers come from the document cache.
+    deep = "{ incidents(first: 1) { edges { node { links { incident { id } } } } } }"
+    answers = [client.post(deep) for _ in range(3)]
+    assert {a.status_code for a in answers} == {400}
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert error_codes(answers[2].json()) == ["QUERY_TOO_DEEP"]
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
+def test_websocket_operations_meet_the_same_limits(
+    limited: ServiceProcess, client: GraphQLClient, subprotocol: str
+) -> None:
+    aliases = "{ a: me { name } b: me { name } c: me { name } d: me { name } }"
+    tokens = "{ me { " + " ".join(["name"] * 60) + " } }"
+    deep = "subscription { incidentChanged { links { incident { links { incident { id } } } } } }"
+    expected = {
+        deep: ("The query is too deep: the maximum depth is 4", "QUERY_TOO_DEEP"),
+        "subscription { statusPage { a: overallStatus b: overallStatus c: overallStatus "
+        "d: overallStatus } }": (
+            rejected(client.post(aliases), 400, "TOO_MANY_ALIASES"),
+            "TOO_MANY_ALIASES",
+        ),
+    }
+    with WsClient.initialised(limited.ws_url, key=ADMIN_KEY, subprotocol=subprotocol) as conn:
+        for n, (document, (message, code)) in enumerate(expected.items()):
+            conn.subscribe(str(n), document)
+            answer = conn.recv()
+            while answer["type"] not in ("error", "next", "data"):
+                answer = conn.recv()
+            errors = message_errors(answer)
+            assert [(e["message"], e["extensions"]["code"]) for e in errors] == [(message, code)], (
+                answer
+            )
+        # A document past the token limit is not parsed at all: graphql-transport-ws
+        # closes with 4400 and the reason (Strawberry's answer to a syntax error), the
+        # legacy protocol answers with an error.
+        too_long = "subscription { statusPage { " + " ".join(["overallStatus"] * 60) + " } }"
+        message = rejected(client.post(tokens), 400, "TOO_MANY_TOKENS")
+        conn.subscribe("tokens", too_long)
+        if subprotocol == TRANSPORT_WS:
+            closed = conn.closed()
+            assert (closed.code, closed.reason) == (4400, message)
+        else:
+            [error] = message_errors(conn.recv())
+            assert (error["message"], error["extensions"]["code"]) == (message, "TOO_MANY_TOKENS")
+
+
+def test_a_query_over_the_legacy_protocol_is_refused_clearly(limited: ServiceProcess) -> None:
+    with WsClient.initialised(limited.ws_url, key=ADMIN_KEY, subprotocol=LEGACY_WS) as conn:
+        conn.subscribe("1", "{ me { name } }")
+        answer = conn.recv()
+        [error] = message_errors(answer)
+        assert error["extensions"]["code"] == "OPERATION_NOT_SUPPORTED"
+        assert "graphql-transport-ws" in error["message"]
+
+
 def test_aliases(client: GraphQLClient) -> None:
     assert client("{ a: me { name } b: me { name } c: me { name } }")
     message = rejected(

@@ -17,6 +17,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from incident_service.domain.errors import DomainError
 from incident_service.observability import requestid
@@ -60,22 +61,43 @@ def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
+#: The legacy graphql-ws protocol runs subscriptions only (Strawberry's handler).
+NOT_A_SUBSCRIPTION = (
+    "Only subscriptions can be sent over the graphql-ws protocol: send queries and mutations "
+    "over graphql-transport-ws or HTTP"
+)
+
+
+def code_errors(errors: list[GraphQLError] | None, suggestions: bool) -> None:
+    """Give every pre-execution error its code and a clear message, in place."""
+    for err in errors or []:
+        if not suggestions:
+            err.message = strip_suggestions(err.message)
+        if err.extensions and "code" in err.extensions:
+            continue
+        if isinstance(err.original_error, InvalidOperationTypeError):
+            err.message = NOT_A_SUBSCRIPTION
+            err.extensions = {**(err.extensions or {}), "code": "OPERATION_NOT_SUPPORTED"}
+            continue
+        code = code_for(err)
+        if code is not None:
+            err.message = clear_message(code, err.message)
+            err.extensions = {**(err.extensions or {}), "code": code}
+
+
 def error_codes(suggestions: bool) -> type[SchemaExtension]:
     class ErrorCodes(SchemaExtension):
         """Code every pre-execution error; strip suggestions when they are off."""
 
         def on_operation(self) -> Iterator[None]:
             yield
-            result = self.execution_context.result
-            for err in getattr(result, "errors", None) or []:
-                if not suggestions:
-                    err.message = strip_suggestions(err.message)
-                if err.extensions and "code" in err.extensions:
-                    continue
-                code = code_for(err)
-                if code is not None:
-                    err.message = clear_message(code, err.message)
-                    err.extensions = {**(err.extensions or {}), "code": code}
+            code_errors(getattr(self.execution_context.result, "errors", None), suggestions)
+
+        def on_stream_result(self, result: Any) -> Iterator[None]:
+            # Websocket operations: their results, refusals included, never reach
+            # on_operation's result.
+            code_errors(getattr(result, "errors", None), suggestions)
+            yield
 
     return ErrorCodes
 
@@ -83,7 +105,7 @@ def error_codes(suggestions: bool) -> type[SchemaExtension]:
 def should_mask(error: GraphQLError) -> bool:
     """Mask only the unexpected: our own typed errors and GraphQL's are safe to show."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError | InvalidOperationTypeError):
         return False
     if isinstance(original, DomainError):
         return False

@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from incident_service.api.access.resolvers import AccessMutations, AccessQueries
 from incident_service.api.alerts.resolvers import AlertMutations, AlertQueries
+from incident_service.api.documents import Documents
 from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
@@ -56,11 +57,12 @@ Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 
 
 def build_schema(settings: Settings | None = None) -> SharedEventSchema:
+    settings = settings or Settings()
     return SharedEventSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions(settings or Settings()),
+        extensions=extensions(settings, Documents(settings)),
         execution_context_class=SharedEventExecutor,
         scalar_overrides=SCALAR_OVERRIDES,
     )

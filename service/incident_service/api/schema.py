@@ -11,6 +11,7 @@ from incident_service.api.extensions import extensions
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.incidents.stats import StatsQueries
+from incident_service.api.incidents.tasks import TaskMutations
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
 from incident_service.api.postmortems.resolvers import PostmortemMutations, PostmortemQueries
 from incident_service.api.scalars import SCALAR_OVERRIDES
@@ -44,6 +45,7 @@ Mutation = merge_types(
     "Mutation",
     (
         IncidentMutations,
+        TaskMutations,
         ServiceMutations,
         MaintenanceMutations,
         AlertMutations,

@@ -73,6 +73,13 @@ class ComponentStatus(StrEnum):
     UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
 
 
+class TaskStatus(StrEnum):
+    TODO = "TODO"
+    DOING = "DOING"
+    DONE = "DONE"
+    SKIPPED = "SKIPPED"
+
+
 class LinkKind(StrEnum):
     RELATED = "RELATED"
     DUPLICATE_OF = "DUPLICATE_OF"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incident_service.domain import impacts, lifecycle, validation
 from incident_service.domain.enums import (
@@ -28,6 +28,10 @@ from incident_service.domain.enums import (
 from incident_service.domain.errors import DomainError
 from incident_service.domain.impacts import ComponentImpact, ImpactSpec
 from incident_service.domain.priority import priority_of
+
+if TYPE_CHECKING:
+    # domain/tasks.py holds the checklist's commands, which build on this module.
+    from incident_service.domain.tasks import Task
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class Incident:
     labels: tuple[str, ...] = ()
     roles: tuple[RoleAssignment, ...] = ()
     links: tuple[IncidentLink, ...] = ()
+    #: The checklist, in order (domain/tasks.py); internal only.
+    tasks: tuple[Task, ...] = ()
     component_impacts: tuple[ComponentImpact, ...] = ()
     root_cause: str | None = None
     resolution: str | None = None
@@ -258,7 +264,7 @@ class Update:
 
 
 def update(incident: Incident, cmd: Update, *, now: datetime, actor: str) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     changes: dict[str, Any] = {}
     if cmd.title is not None:
         changes["title"] = validation.title(cmd.title)
@@ -413,7 +419,7 @@ def _milestones(incident: Incident, to: IncidentStatus, now: datetime) -> dict[s
 
 
 def add_note(incident: Incident, body: str, *, now: datetime, actor: str) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     text = validation.text(body, "body", required=True)
     rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add("NOTE_ADDED", text)
@@ -424,7 +430,7 @@ def post_update(
     incident: Incident, body: str, visibility: Visibility, *, now: datetime, actor: str
 ) -> Change:
     """A status update. A PUBLIC one also publishes the incident on the status page."""
-    _require_not_closed(incident)
+    require_not_closed(incident)
     text = validation.required_text(body, "body")
     rec = Recorder(incident.id, incident.last_seq, now, actor)
     return rec.commit(_publish_update(incident, rec, text, visibility))
@@ -449,7 +455,7 @@ SINGLE_HOLDER_ROLES = frozenset(
 def assign_role(
     incident: Incident, role: IncidentRole, user: str, *, now: datetime, actor: str
 ) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     user = validation.name(user, "user")
     if any(r.role is role and r.user == user for r in incident.roles):
         return Change(incident, ())
@@ -467,7 +473,7 @@ def assign_role(
 def unassign_role(
     incident: Incident, role: IncidentRole, user: str, *, now: datetime, actor: str
 ) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     kept = tuple(r for r in incident.roles if not (r.role is role and r.user == user))
     if len(kept) == len(incident.roles):
         raise DomainError(
@@ -479,7 +485,7 @@ def unassign_role(
 
 
 def set_root_cause(incident: Incident, root_cause: str, *, now: datetime, actor: str) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     text = validation.text(root_cause, "rootCause", required=True)
     if text == incident.root_cause:
         return Change(incident, ())
@@ -491,7 +497,7 @@ def set_root_cause(incident: Incident, root_cause: str, *, now: datetime, actor:
 def link(
     incident: Incident, other: Incident, kind: LinkKind, *, now: datetime, actor: str
 ) -> Change:
-    _require_not_closed(incident)
+    require_not_closed(incident)
     if other.id == incident.id:
         raise DomainError(
             UserErrorCode.VALIDATION,
@@ -521,7 +527,7 @@ def link(
     return rec.commit(new)
 
 
-def _require_not_closed(incident: Incident) -> None:
+def require_not_closed(incident: Incident) -> None:
     if incident.status is IncidentStatus.CLOSED:
         raise DomainError(
             UserErrorCode.INVALID_TRANSITION,

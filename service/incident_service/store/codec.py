@@ -11,6 +11,7 @@ from incident_service.domain.enums import (
     IncidentRole,
     IncidentStatus,
     LinkKind,
+    TaskStatus,
     Urgency,
     Visibility,
 )
@@ -24,6 +25,7 @@ from incident_service.domain.incident import (
     json_value,
 )
 from incident_service.domain.service import Service
+from incident_service.domain.tasks import Task
 
 #: A MongoDB document as the driver hands it over.
 Doc = dict[str, Any]
@@ -61,6 +63,7 @@ def incident_to_doc(i: Incident) -> Doc:
         "roles": [
             {"role": r.role.value, "user": r.user, "assignedAt": r.assigned_at} for r in i.roles
         ],
+        "tasks": [_task_to_doc(t) for t in i.tasks],
         "links": [
             {"kind": x.kind.value, "incidentId": x.incident_id, "linkedAt": x.linked_at}
             for x in i.links
@@ -113,6 +116,7 @@ def incident_from_doc(d: Doc) -> Incident:
             RoleAssignment(IncidentRole(r["role"]), r["user"], r["assignedAt"])
             for r in d.get("roles", ())
         ),
+        tasks=tuple(_task_from_doc(t) for t in d.get("tasks", ())),
         links=tuple(
             IncidentLink(LinkKind(x["kind"]), x["incidentId"], x["linkedAt"])
             for x in d.get("links", ())
@@ -200,3 +204,33 @@ def service_from_doc(d: Doc) -> Service:
 
 def _legacy(status: ComponentStatus) -> str | None:
     return None if status is ComponentStatus.OPERATIONAL else "manual"
+
+
+def _task_to_doc(t: Task) -> Doc:
+    return {
+        "id": t.id,
+        "title": t.title,
+        "status": t.status.value,
+        "order": t.order,
+        "createdAt": t.created_at,
+        "description": t.description,
+        "assignee": t.assignee,
+        "dueAt": t.due_at,
+        "doneAt": t.done_at,
+        "doneBy": t.done_by,
+    }
+
+
+def _task_from_doc(d: Doc) -> Task:
+    return Task(
+        id=d["id"],
+        title=d["title"],
+        status=TaskStatus(d["status"]),
+        order=d["order"],
+        created_at=d["createdAt"],
+        description=d.get("description"),
+        assignee=d.get("assignee"),
+        due_at=d.get("dueAt"),
+        done_at=d.get("doneAt"),
+        done_by=d.get("doneBy"),
+    )

@@ -34,11 +34,11 @@ from incident_service.domain.validation import object_id
 Command = Callable[[domain.Incident, datetime, str], domain.Change]
 
 
-async def _payload(work: Callable[[], Awaitable[domain.Incident]]) -> IncidentPayload:
+async def incident_payload(work: Callable[[], Awaitable[domain.Incident]]) -> IncidentPayload:
     return await payload(work, IncidentPayload.ok, IncidentPayload.failed)
 
 
-async def _change(
+async def apply_command(
     info: Info, raw_id: str, command: Command, expected_version: int | None = None
 ) -> domain.Incident:
     """Run a pure domain command on the stored incident and persist the result."""
@@ -75,7 +75,7 @@ class IncidentMutations:
             )
             return incident
 
-        return await _payload(work)
+        return await incident_payload(work)
 
     @strawberry.mutation(
         description="Change fields of an incident. Priority follows impact and urgency.",
@@ -87,14 +87,14 @@ class IncidentMutations:
             named = await _check_services(info, cmd.service_ids or (), cmd.component_impacts or ())
             if cmd.component_impacts is not None:
                 cmd = replace(cmd, component_impacts=named)
-            return await _change(
+            return await apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.update(i, cmd, now=now, actor=actor),
                 input.expected_version,
             )
 
-        return await _payload(work)
+        return await incident_payload(work)
 
     @strawberry.mutation(
         description="Move an incident to another status. Forward moves may skip steps up to "
@@ -126,16 +126,16 @@ class IncidentMutations:
                 require_for_close(i, input.to, published, policy)
                 return change
 
-            return await _change(info, input.id, command, input.expected_version)
+            return await apply_command(info, input.id, command, input.expected_version)
 
-        return await _payload(work)
+        return await incident_payload(work)
 
     @strawberry.mutation(
         description="Add an internal note to the timeline.", permission_classes=[IsResponder]
     )
     async def add_note(self, info: Info, input: AddNoteInput) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
+        return await incident_payload(
+            lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.add_note(i, input.body, now=now, actor=actor),
@@ -147,8 +147,8 @@ class IncidentMutations:
         permission_classes=[IsResponder],
     )
     async def post_update(self, info: Info, input: PostUpdateInput) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
+        return await incident_payload(
+            lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.post_update(
@@ -159,8 +159,8 @@ class IncidentMutations:
 
     @strawberry.mutation(description="Assign a response role.", permission_classes=[IsResponder])
     async def assign_role(self, info: Info, input: AssignRoleInput) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
+        return await incident_payload(
+            lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.assign_role(
@@ -171,8 +171,8 @@ class IncidentMutations:
 
     @strawberry.mutation(description="Remove a response role.", permission_classes=[IsResponder])
     async def unassign_role(self, info: Info, input: UnassignRoleInput) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
+        return await incident_payload(
+            lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.unassign_role(
@@ -183,8 +183,8 @@ class IncidentMutations:
 
     @strawberry.mutation(description="Record the root cause.", permission_classes=[IsResponder])
     async def set_root_cause(self, info: Info, input: SetRootCauseInput) -> IncidentPayload:
-        return await _payload(
-            lambda: _change(
+        return await incident_payload(
+            lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.set_root_cause(
@@ -202,10 +202,10 @@ class IncidentMutations:
             other = await info.context.incidents.get(object_id(input.related_id, "relatedId"))
             if other is None:
                 raise not_found("related incident", "relatedId")
-            return await _change(
+            return await apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: domain.link(i, other, input.kind, now=now, actor=actor),
             )
 
-        return await _payload(work)
+        return await incident_payload(work)

@@ -32,6 +32,7 @@ from incident_service.domain.validation import page_size
 
 if TYPE_CHECKING:
     from incident_service.api.alerts.types import Alert
+    from incident_service.api.incidents.tasks import Task
     from incident_service.api.postmortems.types import ActionItem, Postmortem
     from incident_service.api.services.types import Service
 
@@ -235,6 +236,14 @@ class Incident:
             service_ids=i.service_ids,
             domain=i,
         )
+
+    @strawberry.field(description="The task checklist, in order. Internal: never public.")
+    def tasks(
+        self,
+    ) -> list[Annotated[Task, strawberry.lazy("incident_service.api.incidents.tasks")]]:
+        from incident_service.api.incidents.tasks import Task
+
+        return [Task.from_domain(t) for t in sorted(self.domain.tasks, key=lambda t: t.order)]
 
     @strawberry.field(description="Affected services (components).")
     async def services(

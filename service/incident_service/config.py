@@ -6,6 +6,7 @@ start-up with one line naming the variable; see `load_settings`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(2000, ge=10)
     # Document text kept parsed and validated, in bytes (api/documents.py).
     document_cache_bytes: int = Field(262_144, ge=0)
+    # How far before an incident's detection a note's occurredAt may go.
+    backdate_window_hours: float = Field(24.0, ge=0, le=24 * 366)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     introspection: bool | None = None
     field_suggestions: bool | None = None
@@ -247,6 +250,10 @@ class Settings(BaseSettings):
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("OIDC_AUDIENCE: required when OIDC_ISSUER is set")
         return self
+
+    @property
+    def backdate_window(self) -> timedelta:
+        return timedelta(hours=self.backdate_window_hours)
 
     @property
     def webhook_private_targets_allowed(self) -> bool:

@@ -58,6 +58,8 @@ EXPECTED: dict[str, str] = {
     "Mutation.addTask": "RESPONDER",
     "Mutation.updateTask": "RESPONDER",
     "Mutation.reorderTasks": "RESPONDER",
+    "Mutation.addLink": "RESPONDER",
+    "Mutation.removeLink": "RESPONDER",
     "Mutation.postUpdate": "RESPONDER",
     "Mutation.assignRole": "RESPONDER",
     "Mutation.unassignRole": "RESPONDER",

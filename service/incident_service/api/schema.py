@@ -8,6 +8,7 @@ from incident_service.api.access.resolvers import AccessMutations, AccessQueries
 from incident_service.api.alerts.resolvers import AlertMutations, AlertQueries
 from incident_service.api.documents import Documents
 from incident_service.api.extensions import extensions
+from incident_service.api.incidents.external_links import ExternalLinkMutations
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
 from incident_service.api.incidents.stats import StatsQueries
@@ -46,6 +47,7 @@ Mutation = merge_types(
     (
         IncidentMutations,
         TaskMutations,
+        ExternalLinkMutations,
         ServiceMutations,
         MaintenanceMutations,
         AlertMutations,

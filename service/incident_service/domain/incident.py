@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incident_service.domain import impacts, lifecycle, validation
@@ -26,11 +26,13 @@ from incident_service.domain.enums import (
     Visibility,
 )
 from incident_service.domain.errors import DomainError
+from incident_service.domain.errors import validation as validation_error
 from incident_service.domain.impacts import ComponentImpact, ImpactSpec
 from incident_service.domain.priority import priority_of
 
 if TYPE_CHECKING:
     # domain/tasks.py holds the checklist's commands, which build on this module.
+    from incident_service.domain.external_links import ExternalLink
     from incident_service.domain.tasks import Task
 
 
@@ -60,6 +62,9 @@ class Event:
     visibility: Visibility
     message: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: When what it records happened, if earlier than `at` (a note the scribe
+    #: writes down after the fact).
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Incident:
     links: tuple[IncidentLink, ...] = ()
     #: The checklist, in order (domain/tasks.py); internal only.
     tasks: tuple[Task, ...] = ()
+    #: Runbooks, tickets, dashboards, evidence (domain/external_links.py); internal only.
+    external_links: tuple[ExternalLink, ...] = ()
     component_impacts: tuple[ComponentImpact, ...] = ()
     root_cause: str | None = None
     resolution: str | None = None
@@ -418,12 +425,36 @@ def _milestones(incident: Incident, to: IncidentStatus, now: datetime) -> dict[s
     return stamps
 
 
-def add_note(incident: Incident, body: str, *, now: datetime, actor: str) -> Change:
+def add_note(
+    incident: Incident,
+    body: str,
+    *,
+    now: datetime,
+    actor: str,
+    occurred_at: datetime | None = None,
+    backdate_window: timedelta = timedelta(hours=24),
+) -> Change:
+    """An internal note; `occurred_at` for something that happened before it was typed:
+    not in the future, not earlier than the incident's detection minus `backdate_window`."""
     require_not_closed(incident)
     text = validation.text(body, "body", required=True)
+    if occurred_at is not None:
+        _check_not_future(occurred_at, now, "occurredAt")
+        start = min(incident.detected_at or incident.declared_at, incident.declared_at)
+        earliest = start - backdate_window
+        if occurred_at < earliest:
+            raise validation_error(
+                "occurredAt",
+                f"occurredAt must not be before {earliest.isoformat()} (the incident's "
+                f"detection minus {backdate_window})",
+            )
     rec = Recorder(incident.id, incident.last_seq, now, actor)
     rec.add("NOTE_ADDED", text)
-    return rec.commit(incident)
+    change = rec.commit(incident)
+    if occurred_at is None:
+        return change
+    events = tuple(replace(e, occurred_at=occurred_at) for e in change.events)
+    return Change(change.incident, events)
 
 
 def post_update(

@@ -15,6 +15,7 @@ from incident_service.domain.enums import (
     Urgency,
     Visibility,
 )
+from incident_service.domain.external_links import ExternalLink, ExternalLinkKind
 from incident_service.domain.impacts import ComponentImpact, active
 from incident_service.domain.incident import (
     Event,
@@ -64,6 +65,17 @@ def incident_to_doc(i: Incident) -> Doc:
             {"role": r.role.value, "user": r.user, "assignedAt": r.assigned_at} for r in i.roles
         ],
         "tasks": [_task_to_doc(t) for t in i.tasks],
+        "externalLinks": [
+            {
+                "id": x.id,
+                "url": x.url,
+                "title": x.title,
+                "kind": x.kind.value,
+                "addedAt": x.added_at,
+                "addedBy": x.added_by,
+            }
+            for x in i.external_links
+        ],
         "links": [
             {"kind": x.kind.value, "incidentId": x.incident_id, "linkedAt": x.linked_at}
             for x in i.links
@@ -117,6 +129,17 @@ def incident_from_doc(d: Doc) -> Incident:
             for r in d.get("roles", ())
         ),
         tasks=tuple(_task_from_doc(t) for t in d.get("tasks", ())),
+        external_links=tuple(
+            ExternalLink(
+                x["id"],
+                x["url"],
+                x["title"],
+                ExternalLinkKind(x["kind"]),
+                x["addedAt"],
+                x["addedBy"],
+            )
+            for x in d.get("externalLinks", ())
+        ),
         links=tuple(
             IncidentLink(LinkKind(x["kind"]), x["incidentId"], x["linkedAt"])
             for x in d.get("links", ())
@@ -150,6 +173,7 @@ def event_to_doc(e: Event) -> Doc:
         "visibility": e.visibility.value,
         "message": e.message,
         "data": e.data,
+        **({"occurredAt": e.occurred_at} if e.occurred_at is not None else {}),
     }
 
 
@@ -165,6 +189,7 @@ def event_from_doc(d: Doc) -> Event:
         # Events stored before event data held only JSON types may carry dates:
         # converted once here, not for every reader of the event.
         data=json_value(d.get("data") or {}),
+        occurred_at=d.get("occurredAt"),
     )
 
 

@@ -214,6 +214,11 @@ class TransitionIncidentInput:
 class AddNoteInput:
     id: strawberry.ID = strawberry.field(description="The incident.")
     body: str = strawberry.field(description="The note, up to 20,000 characters.")
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="When what the note records happened, if before now: not in the future, "
+        "not earlier than the incident's detection minus BACKDATE_WINDOW_HOURS.",
+    )
 
 
 @strawberry.input(description="Post a status update to stakeholders.")

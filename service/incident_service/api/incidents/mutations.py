@@ -138,7 +138,14 @@ class IncidentMutations:
             lambda: apply_command(
                 info,
                 input.id,
-                lambda i, now, actor: domain.add_note(i, input.body, now=now, actor=actor),
+                lambda i, now, actor: domain.add_note(
+                    i,
+                    input.body,
+                    now=now,
+                    actor=actor,
+                    occurred_at=input.occurred_at,
+                    backdate_window=info.context.settings.backdate_window,
+                ),
             )
         )
 

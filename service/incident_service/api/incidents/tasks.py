@@ -8,13 +8,13 @@ import strawberry
 from bson import ObjectId
 
 from incident_service.api.context import Info
+from incident_service.api.incidents.external_links import incident_of
 from incident_service.api.incidents.mutations import apply_command, incident_payload
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
 from incident_service.domain import tasks
 from incident_service.domain.enums import TaskStatus
-from incident_service.domain.errors import validation as invalid
 from incident_service.domain.validation import object_id
 
 strawberry.enum(
@@ -93,14 +93,6 @@ class ReorderTasksInput:
     )
 
 
-def _incident_of(task_id: str) -> str:
-    """The incident a task id names; VALIDATION when it is not a task id."""
-    incident_id, sep, rest = task_id.partition(":")
-    if not sep or not ObjectId.is_valid(rest):
-        raise invalid("id", f"{task_id[:60]!r} is not a task id")
-    return object_id(incident_id, "id")
-
-
 @strawberry.type
 class TaskMutations:
     @strawberry.mutation(
@@ -138,7 +130,7 @@ class TaskMutations:
         )
 
         async def work() -> domain.Incident:
-            incident_id = _incident_of(str(input.id))
+            incident_id = incident_of(str(input.id))
             return await apply_command(
                 info,
                 incident_id,

@@ -32,6 +32,7 @@ from incident_service.domain.validation import page_size
 
 if TYPE_CHECKING:
     from incident_service.api.alerts.types import Alert
+    from incident_service.api.incidents.external_links import ExternalLink
     from incident_service.api.incidents.tasks import Task
     from incident_service.api.postmortems.types import ActionItem, Postmortem
     from incident_service.api.services.types import Service
@@ -52,7 +53,11 @@ class IncidentEvent:
         "POSTMORTEM_PUBLISHED, ACTION_ITEM_ADDED, ACTION_ITEM_UPDATED, ACTION_ITEM_COMPLETED "
         "(these leave the incident's version as it is)."
     )
-    at: datetime = strawberry.field(description="When it happened (UTC).")
+    at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    occurred_at: datetime = strawberry.field(
+        description="When what it records happened: `at`, or earlier for a note written "
+        "after the fact (addNote's occurredAt). The timeline stays ordered by seq."
+    )
     actor: str = strawberry.field(description="Who did it: a user, an API key or an integration.")
     visibility: Visibility = strawberry.field(description="PUBLIC events reach the status page.")
     message: str | None = strawberry.field(description="Human-readable text of the event.")
@@ -68,6 +73,7 @@ class IncidentEvent:
             seq=e.seq,
             type=e.type,
             at=e.at,
+            occurred_at=e.occurred_at or e.at,
             actor=e.actor,
             visibility=e.visibility,
             message=e.message,
@@ -244,6 +250,19 @@ class Incident:
         from incident_service.api.incidents.tasks import Task
 
         return [Task.from_domain(t) for t in sorted(self.domain.tasks, key=lambda t: t.order)]
+
+    @strawberry.field(
+        description="Runbooks, tickets, pull requests, dashboards, evidence and chats, in the "
+        "order they were added. Internal: never public."
+    )
+    def external_links(
+        self,
+    ) -> list[
+        Annotated[ExternalLink, strawberry.lazy("incident_service.api.incidents.external_links")]
+    ]:
+        from incident_service.api.incidents.external_links import ExternalLink
+
+        return [ExternalLink.from_domain(x) for x in self.domain.external_links]
 
     @strawberry.field(description="Affected services (components).")
     async def services(

@@ -1,8 +1,9 @@
-"""An incident's task checklist over HTTP: added, ticked, reordered; internal only."""
+"""Working an incident over HTTP: the task checklist, links to evidence, backdated notes."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from tests.support.api import declare, mutate, timeline
 from tests.support.processes import GraphQLClient
@@ -77,3 +78,66 @@ def test_bad_task_input_names_the_field_and_writes_nothing(gql: GraphQLClient) -
     # Nothing was written by any refused call.
     final = add(gql, incident["id"], "Second task")
     assert final["version"] == version + 1
+
+
+LINK_PAYLOAD = (
+    "incident { id version externalLinks { id url title kind addedAt addedBy } } "
+    "userErrors { field code message }"
+)
+ADD_LINK = f"mutation($input: AddLinkInput!) {{ addLink(input: $input) {{ {LINK_PAYLOAD} }} }}"
+REMOVE_LINK = (
+    f"mutation($input: RemoveLinkInput!) {{ removeLink(input: $input) {{ {LINK_PAYLOAD} }} }}"
+)
+ADD_NOTE = (
+    "mutation($input: AddNoteInput!) { addNote(input: $input) "
+    "{ incident { id } userErrors { field code message } } }"
+)
+
+
+def test_evidence_is_linked_and_unlinked(gql: GraphQLClient) -> None:
+    incident = declare(gql, "Data exfiltration suspected")
+    added = mutate(
+        gql, ADD_LINK, incidentId=incident["id"], kind="EVIDENCE", title="Disk images",
+        url="https://vault.example.com/cases/412",
+    )  # fmt: skip
+    assert added["userErrors"] == []
+    [link] = added["incident"]["externalLinks"]
+    assert (link["kind"], link["title"]) == ("EVIDENCE", "Disk images")
+    removed = mutate(gql, REMOVE_LINK, id=link["id"])
+    assert removed["userErrors"] == [] and removed["incident"]["externalLinks"] == []
+    types = [e["type"] for e in timeline(gql, incident["id"])]
+    assert "LINK_ADDED" in types and "LINK_REMOVED" in types
+
+
+def test_dangerous_urls_are_refused_and_nothing_is_written(gql: GraphQLClient) -> None:
+    incident = declare(gql, "Link validation")
+    for url in ("javascript:alert(document.cookie)", "file:///etc/passwd", "not a url"):
+        payload = mutate(gql, ADD_LINK, incidentId=incident["id"], url=url)
+        assert payload["incident"] is None
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            (["input", "url"], "VALIDATION")
+        ]
+    assert [e["type"] for e in timeline(gql, incident["id"])] == ["DECLARED"]
+
+
+def test_a_note_written_after_the_fact_shows_when_it_happened(gql: GraphQLClient) -> None:
+    incident = declare(gql, "Backdated note")
+    declared_at = datetime.fromisoformat(incident["declaredAt"])
+    earlier = (declared_at - timedelta(minutes=90)).isoformat()
+    payload = mutate(gql, ADD_NOTE, id=incident["id"], body="Alarm first seen", occurredAt=earlier)
+    assert payload["userErrors"] == []
+    events = gql(
+        "query($id: ID!) { incident(id: $id) "
+        "{ timeline { edges { node { type at occurredAt } } } } }",
+        {"id": incident["id"]},
+    )["incident"]["timeline"]["edges"]
+    note = events[-1]["node"]
+    assert note["type"] == "NOTE_ADDED"
+    assert datetime.fromisoformat(note["occurredAt"]) == datetime.fromisoformat(earlier)
+    assert datetime.fromisoformat(note["at"]) > datetime.fromisoformat(note["occurredAt"])
+    declared_event = events[0]["node"]
+    assert declared_event["occurredAt"] == declared_event["at"]
+
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    refused = mutate(gql, ADD_NOTE, id=incident["id"], body="From the future", occurredAt=future)
+    assert [e["field"] for e in refused["userErrors"]] == [["input", "occurredAt"]]

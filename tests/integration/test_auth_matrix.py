@@ -66,6 +66,7 @@ EXPECTED: dict[str, str] = {
     "Mutation.setRootCause": "RESPONDER",
     "Mutation.linkIncidents": "RESPONDER",
     "Mutation.setServiceStatus": "RESPONDER",
+    "Mutation.setServiceStatuses": "RESPONDER",
     "Mutation.scheduleMaintenance": "RESPONDER",
     "Mutation.updateMaintenance": "RESPONDER",
     "Mutation.cancelMaintenance": "RESPONDER",

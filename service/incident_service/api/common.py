@@ -36,7 +36,11 @@ strawberry.enum(Visibility, description="PUBLIC reaches the status page; INTERNA
 ComponentStatus = enums.ComponentStatus
 strawberry.enum(ComponentStatus, description="Status of a service as shown on the status page.")
 LinkKind = enums.LinkKind
-strawberry.enum(LinkKind, description="How two incidents are related.")
+strawberry.enum(
+    LinkKind,
+    description="How two incidents are related: RELATED, DUPLICATE_OF, or PARENT_OF (a major "
+    "incident and one of the incidents it gathers).",
+)
 MaintenanceStatus = enums.MaintenanceStatus
 strawberry.enum(
     MaintenanceStatus,

@@ -83,6 +83,8 @@ class TaskStatus(StrEnum):
 class LinkKind(StrEnum):
     RELATED = "RELATED"
     DUPLICATE_OF = "DUPLICATE_OF"
+    #: A major incident and one of the incidents it gathers (one level deep).
+    PARENT_OF = "PARENT_OF"
 
 
 class UserErrorCode(StrEnum):
@@ -94,6 +96,8 @@ class UserErrorCode(StrEnum):
     UNAVAILABLE = "UNAVAILABLE"
     #: REQUIRE_POSTMORTEM_FOR: the incident closes only once its postmortem is published.
     POSTMORTEM_REQUIRED = "POSTMORTEM_REQUIRED"
+    #: A major incident resolves only once every incident it gathers is resolved.
+    CHILDREN_OPEN = "CHILDREN_OPEN"
 
 
 class MaintenanceStatus(StrEnum):

@@ -85,6 +85,9 @@ class Incident:
     labels: tuple[str, ...] = ()
     roles: tuple[RoleAssignment, ...] = ()
     links: tuple[IncidentLink, ...] = ()
+    #: The major incident this one belongs to (domain/major.py); its PARENT_OF links
+    #: name the incidents a major incident gathers.
+    parent_id: str | None = None
     #: The checklist, in order (domain/tasks.py); internal only.
     tasks: tuple[Task, ...] = ()
     #: Runbooks, tickets, dashboards, evidence (domain/external_links.py); internal only.

@@ -64,6 +64,7 @@ def incident_to_doc(i: Incident) -> Doc:
         "roles": [
             {"role": r.role.value, "user": r.user, "assignedAt": r.assigned_at} for r in i.roles
         ],
+        "parentId": i.parent_id,
         "tasks": [_task_to_doc(t) for t in i.tasks],
         "externalLinks": [
             {
@@ -128,6 +129,7 @@ def incident_from_doc(d: Doc) -> Incident:
             RoleAssignment(IncidentRole(r["role"]), r["user"], r["assignedAt"])
             for r in d.get("roles", ())
         ),
+        parent_id=d.get("parentId"),
         tasks=tuple(_task_from_doc(t) for t in d.get("tasks", ())),
         external_links=tuple(
             ExternalLink(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -211,6 +212,37 @@ class IncidentStore:
                     raise conflict(expected_version, fresh.version if fresh else -1) from None
                 continue
             return change
+        raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
+
+    async def apply_together(
+        self,
+        first_id: str,
+        second_id: str,
+        command: Callable[[Incident, Incident], tuple[Change, Change]],
+        fields: tuple[str, str] = ("id", "relatedId"),
+    ) -> tuple[Change, Change]:
+        """`apply` for a command on two incidents (a major incident and one it gathers):
+        both changes in one transaction, each guarded by its version; re-run on a race."""
+        for _ in range(_RETRIES):
+            first, second = await asyncio.gather(self.get(first_id), self.get(second_id))
+            if first is None:
+                raise not_found("incident", fields[0])
+            if second is None:
+                raise not_found("incident", fields[1])
+            one, other = command(first, second)
+            pairs = ((one, first), (other, second))
+
+            async def txn(
+                session: AsyncClientSession, pairs: tuple[tuple[Change, Incident], ...] = pairs
+            ) -> None:
+                for change, previous in pairs:
+                    await self.write(change, previous, session)
+
+            try:
+                await self._db.transaction(txn)
+            except (Stale, DuplicateKeyError):
+                continue
+            return one, other
         raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)
 
     async def _save(self, change: Change, previous: Incident) -> None:

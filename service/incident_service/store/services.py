@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -160,6 +160,22 @@ class ServiceStore:
         if found is None:  # deleted meanwhile: services are never deleted
             raise not_found("service")
         return found
+
+    async def set_statuses(
+        self, statuses: Mapping[str, ComponentStatus], *, now: datetime, actor: str
+    ) -> list[domain.Service]:
+        """Set several manual overrides in one transaction: the status page moves once."""
+        ids = list(statuses)
+        await self.require(ids, ("input", "id"))
+
+        async def txn(session: AsyncClientSession) -> None:
+            await self._statuses.refresh(
+                ids, session=session, now=now, actor=actor, manual=dict(statuses)
+            )
+
+        await self._db.transaction(txn)
+        found = {s.id: s for s in await self.get_many(ids)}
+        return [found[i] for i in ids if i in found]
 
     async def history(
         self, service_id: str, since: datetime

@@ -258,5 +258,7 @@ class LinkIncidentsInput:
     id: strawberry.ID = strawberry.field(description="The incident that gets the link.")
     related_id: strawberry.ID = strawberry.field(description="The other incident.")
     kind: LinkKind = strawberry.field(
-        default=enums.LinkKind.RELATED, description="RELATED or DUPLICATE_OF."
+        default=enums.LinkKind.RELATED,
+        description="RELATED, DUPLICATE_OF, or PARENT_OF: `id` becomes a major incident that "
+        "gathers `relatedId` (one level deep; both change in one transaction).",
     )

@@ -25,8 +25,9 @@ from incident_service.api.incidents.inputs import (
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import incident as domain
-from incident_service.domain.enums import IncidentStatus
-from incident_service.domain.errors import not_found
+from incident_service.domain import major
+from incident_service.domain.enums import IncidentStatus, LinkKind
+from incident_service.domain.errors import conflict, not_found
 from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.postmortem import require_for_close
 from incident_service.domain.validation import object_id
@@ -126,7 +127,32 @@ class IncidentMutations:
                 require_for_close(i, input.to, published, policy)
                 return change
 
-            return await apply_command(info, input.id, command, input.expected_version)
+            incidents = info.context.incidents
+            current = await incidents.get(object_id(input.id))
+            if current is None:
+                raise not_found("incident")
+            children = await incidents.get_many(major.children_ids(current))
+            if current.parent_id is None or input.to is not IncidentStatus.RESOLVED:
+                return await apply_command(
+                    info, input.id, major.guarded(command, children, input.to),
+                    input.expected_version,
+                )  # fmt: skip
+            # A child's resolution is an event on its major incident, in one transaction.
+            now, actor = clock.now(), info.context.principal.actor
+            expected = input.expected_version
+
+            def both(
+                child: domain.Incident, parent: domain.Incident
+            ) -> tuple[domain.Change, domain.Change]:
+                if expected is not None and expected != child.version:
+                    raise conflict(expected, child.version)
+                change = command(child, now, actor)
+                return change, major.child_resolved(parent, change.incident, now=now, actor=actor)
+
+            child, _ = await incidents.apply_together(
+                current.id, current.parent_id, both, ("id", "id")
+            )
+            return child.incident
 
         return await incident_payload(work)
 
@@ -206,6 +232,14 @@ class IncidentMutations:
     )
     async def link_incidents(self, info: Info, input: LinkIncidentsInput) -> IncidentPayload:
         async def work() -> domain.Incident:
+            if input.kind is LinkKind.PARENT_OF:
+                now, actor = clock.now(), info.context.principal.actor
+                parent, _ = await info.context.incidents.apply_together(
+                    object_id(input.id),
+                    object_id(input.related_id, "relatedId"),
+                    lambda p, c: major.adopt(p, c, now=now, actor=actor),
+                )
+                return parent.incident
             other = await info.context.incidents.get(object_id(input.related_id, "relatedId"))
             if other is None:
                 raise not_found("related incident", "relatedId")

@@ -166,7 +166,10 @@ class Incident:
     )
     labels: list[str] = strawberry.field(description="Free-form labels.")
     roles: list[RoleAssignment] = strawberry.field(description="The response team.")
-    links: list[IncidentLink] = strawberry.field(description="Related and duplicate incidents.")
+    links: list[IncidentLink] = strawberry.field(
+        description="Related and duplicate incidents, and for a major incident the ones it "
+        "gathers (PARENT_OF)."
+    )
     component_impacts: list[ComponentImpact] = strawberry.field(
         description="Every impact period on components, oldest first; the open ones derive the "
         "components' status (see Service.statusReason)."
@@ -242,6 +245,25 @@ class Incident:
             service_ids=i.service_ids,
             domain=i,
         )
+
+    @strawberry.field(
+        description="The major incident this one belongs to (null: none). One level deep."
+    )
+    async def parent(self, info: Info) -> Incident | None:
+        if self.domain.parent_id is None:
+            return None
+        found = await info.context.incidents.get(self.domain.parent_id)
+        return Incident.from_domain(found) if found else None
+
+    @strawberry.field(
+        description="For a major incident, the incidents it gathers, oldest link first, each "
+        "with its status; it cannot be RESOLVED while one is open (CHILDREN_OPEN)."
+    )
+    async def children(self, info: Info) -> list[Incident]:
+        ids = [x.incident_id for x in self.domain.links if x.kind is LinkKind.PARENT_OF]
+        found = await info.context.incidents.get_many(ids)
+        by_id = {i.id: i for i in found}
+        return [Incident.from_domain(by_id[i]) for i in ids if i in by_id]
 
     @strawberry.field(description="The task checklist, in order. Internal: never public.")
     def tasks(

@@ -15,10 +15,14 @@ from incident_service.api.services.inputs import (
     SetServiceStatusInput,
     UpdateServiceInput,
 )
-from incident_service.api.services.types import Service, ServicePayload
+from incident_service.api.services.types import Service, ServicePayload, ServicesPayload
 from incident_service.domain import service as domain
+from incident_service.domain.errors import validation as invalid
 from incident_service.domain.validation import object_id
 from incident_service.store.services import ServiceChanges
+
+#: Services one setServiceStatuses call may set.
+STATUSES_MAX = 200
 
 
 async def _payload(work: Callable[[], Awaitable[domain.Service]]) -> ServicePayload:
@@ -66,6 +70,27 @@ class ServiceMutations:
             )
 
         return await _payload(work)
+
+    @strawberry.mutation(
+        description="Set the manual status of several services at once, in one transaction: "
+        "the status page moves once (a disaster takes down many sites together). At most 200; "
+        "each service once.",
+        permission_classes=[IsResponder],
+    )
+    async def set_service_statuses(
+        self, info: Info, input: list[SetServiceStatusInput]
+    ) -> ServicesPayload:
+        async def work() -> list[domain.Service]:
+            if not input or len(input) > STATUSES_MAX:
+                raise invalid("input", f"give 1 to {STATUSES_MAX} services")
+            statuses = {object_id(i.id): i.status for i in input}
+            if len(statuses) != len(input):
+                raise invalid("input", "each service may appear only once")
+            return await info.context.services.set_statuses(
+                statuses, now=clock.now(), actor=info.context.principal.actor
+            )
+
+        return await payload(work, ServicesPayload.ok, ServicesPayload.failed)
 
     @strawberry.mutation(
         description="Set a service's manual status (an override); its effective status is the "

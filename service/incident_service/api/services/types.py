@@ -66,3 +66,21 @@ class ServicePayload:
     @classmethod
     def failed(cls, errors: list[UserError]) -> ServicePayload:
         return cls(service=None, user_errors=errors)
+
+
+@strawberry.type(description="Result of a mutation on several services.")
+class ServicesPayload:
+    services: list[Service] | None = strawberry.field(
+        description="The services after the change, in the order given (null on failure)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures; when non-empty nothing was written."
+    )
+
+    @classmethod
+    def ok(cls, services: list[domain.Service]) -> ServicesPayload:
+        return cls(services=[Service.from_domain(s) for s in services], user_errors=[])
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> ServicesPayload:
+        return cls(services=None, user_errors=errors)

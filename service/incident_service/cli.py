@@ -1,4 +1,4 @@
-"""Command line: `incident-service serve | export-schema | create-api-key`."""
+"""Command line: `incident-service serve | export-schema | create-api-key | templates restore`."""
 
 from __future__ import annotations
 
@@ -25,12 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     create_key.add_argument("--name", required=True, help="unique name, shown on the timeline")
     create_key.add_argument("--role", required=True, choices=["VIEWER", "RESPONDER", "ADMIN"])
+    templates = sub.add_parser("templates", help="manage the built-in playbook templates")
+    templates.add_argument(
+        "action",
+        choices=["restore"],
+        help="restore: put every built-in playbook back as shipped (edits lost, unarchived)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args.host, args.port)
         if args.command == "create-api-key":
             return _create_api_key(load_settings(), args.name, args.role)
+        if args.command == "templates":
+            return _restore_templates(load_settings())
         return _export_schema()
     except ConfigError as exc:
         _say(str(exc))
@@ -193,6 +201,45 @@ def _create_api_key(settings: Settings, name: str, role_name: str) -> int:
     )
     print(secret)
     return 0
+
+
+def _restore_templates(settings: Settings) -> int:
+    """Put the built-in playbooks back as shipped, in the configured database."""
+    from pymongo.errors import PyMongoError
+
+    from incident_service.embedded import EmbeddedError
+    from incident_service.store.database import DatabaseUnavailable
+
+    try:
+        with _database(settings) as uri:
+            restored = asyncio.run(_restore(uri, settings))
+    except EmbeddedError:
+        _say(
+            f"cannot open the embedded database in {settings.data_dir}: is the server "
+            "running? Stop it first"
+        )
+        return 1
+    except (DatabaseUnavailable, PyMongoError) as exc:
+        _say(f"database error: {exc}")
+        return 1
+    if restored:
+        _say("restored: " + ", ".join(restored))
+    else:
+        _say("every built-in template is already as shipped")
+    return 0
+
+
+async def _restore(uri: str, settings: Settings) -> list[str]:
+    from incident_service import clock
+    from incident_service.store.database import Database
+    from incident_service.store.templates import TemplateStore
+
+    database = Database(uri, settings.mongodb_database)
+    try:
+        await database.ensure_indexes()
+        return await TemplateStore(database).restore(clock.now())
+    finally:
+        await database.close()
 
 
 async def _insert_key(uri: str, settings: Settings, name: str, role: Role) -> str:

@@ -52,6 +52,7 @@ from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import KIND as EMAIL_JOB
 from incident_service.store.subscribers import SubscriberStore
+from incident_service.store.templates import TemplateStore
 from incident_service.store.webhooks import KIND as WEBHOOK_JOB
 from incident_service.store.webhooks import WebhookStore
 
@@ -191,6 +192,7 @@ class Runtime:
             ),
             postmortems=PostmortemStore(db, incidents, outbox),
             action_items=ActionItemStore(db, incidents),
+            templates=TemplateStore(db),
         )
 
     def _outbox_written(self, message: Doc) -> None:
@@ -242,6 +244,7 @@ class Runtime:
         await self.resources.api_keys.ensure_indexes()
         await self.resources.integrations.ensure_indexes()
         await self.resources.action_items.ensure_indexes()
+        await self.resources.templates.ensure_builtin(clock.now())
         await self.broker.start()
         await self.change_stream.start()
         await self.worker.start()

@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "Query.maintenance": "VIEWER",
     "Query.maintenances": "VIEWER",
     "Query.me": "VIEWER",
+    "Query.incidentTemplates": "VIEWER",
     "Subscription.incidentEvents": "VIEWER",
     "Subscription.incidentChanged": "VIEWER",
     # Working incidents.
@@ -59,6 +60,9 @@ EXPECTED: dict[str, str] = {
     "Mutation.updateTask": "RESPONDER",
     "Mutation.reorderTasks": "RESPONDER",
     "Mutation.addLink": "RESPONDER",
+    "Mutation.createIncidentTemplate": "ADMIN",
+    "Mutation.updateIncidentTemplate": "ADMIN",
+    "Mutation.archiveIncidentTemplate": "ADMIN",
     "Mutation.removeLink": "RESPONDER",
     "Mutation.postUpdate": "RESPONDER",
     "Mutation.assignRole": "RESPONDER",

@@ -37,6 +37,7 @@ from incident_service.store.services import ServiceStore
 from incident_service.store.stats import StatsStore
 from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import SubscriberStore
+from incident_service.store.templates import TemplateStore
 from incident_service.store.webhooks import WebhookStore
 
 
@@ -66,6 +67,8 @@ class Resources:
     #: Email subscribers of the status page: the store (ADMIN), and the rate-limited way in.
     subscribers: SubscriberStore
     subscribe: SubscribeGate
+    #: Playbook templates (declareIncident(templateId)).
+    templates: TemplateStore
 
 
 @dataclass
@@ -128,6 +131,10 @@ class Context:
     @property
     def postmortems(self) -> PostmortemStore:
         return self.resources.postmortems
+
+    @property
+    def templates(self) -> TemplateStore:
+        return self.resources.templates
 
     @property
     def action_items(self) -> ActionItemStore:

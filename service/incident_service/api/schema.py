@@ -24,6 +24,7 @@ from incident_service.api.subscriptions.shared_execution import (
     SharedEventExecutor,
     SharedEventSchema,
 )
+from incident_service.api.templates.resolvers import TemplateMutations, TemplateQueries
 from incident_service.api.webhooks.resolvers import WebhookMutations, WebhookQueries
 from incident_service.config import Settings
 
@@ -31,6 +32,7 @@ Query = merge_types(
     "Query",
     (
         IncidentQueries,
+        TemplateQueries,
         StatsQueries,
         ServiceQueries,
         MaintenanceQueries,
@@ -48,6 +50,7 @@ Mutation = merge_types(
         IncidentMutations,
         TaskMutations,
         ExternalLinkMutations,
+        TemplateMutations,
         ServiceMutations,
         MaintenanceMutations,
         AlertMutations,

@@ -7,7 +7,7 @@ already assigned. Commands raise `DomainError` for expected failures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,8 @@ class Incident:
     labels: tuple[str, ...] = ()
     roles: tuple[RoleAssignment, ...] = ()
     links: tuple[IncidentLink, ...] = ()
+    #: The playbook template it was declared from, if any.
+    template_id: str | None = None
     #: The major incident this one belongs to (domain/major.py); its PARENT_OF links
     #: name the incidents a major incident gathers.
     parent_id: str | None = None
@@ -181,6 +183,12 @@ class Recorder:
         return Change(changed, tuple(self.events))
 
 
+def followed_by(change: Change, command: Callable[[Incident], Change]) -> Change:
+    """`change`, then `command` on its result, as one change (one write)."""
+    more = command(change.incident)
+    return Change(more.incident, (*change.events, *more.events))
+
+
 def recorder(incident: Incident, now: datetime, actor: str) -> Recorder:
     """An event recorder for a command defined outside this module (alerts)."""
     return Recorder(incident.id, incident.last_seq, now, actor)
@@ -201,6 +209,8 @@ class Declaration:
     idempotency_key: str | None = None
     component_impacts: Sequence[ImpactSpec] = ()
     alert_group: str | None = None
+    #: The playbook template it was declared from (domain/templates.py).
+    template_id: str | None = None
 
 
 def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
@@ -230,6 +240,7 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         detected_at=cmd.detected_at or now,
         idempotency_key=cmd.idempotency_key,
         alert_group=cmd.alert_group,
+        template_id=cmd.template_id,
         version=0,
     )
     rec = Recorder(id, 0, now, actor)

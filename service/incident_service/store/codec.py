@@ -65,6 +65,7 @@ def incident_to_doc(i: Incident) -> Doc:
             {"role": r.role.value, "user": r.user, "assignedAt": r.assigned_at} for r in i.roles
         ],
         "parentId": i.parent_id,
+        "templateId": i.template_id,
         "tasks": [_task_to_doc(t) for t in i.tasks],
         "externalLinks": [
             {
@@ -130,6 +131,7 @@ def incident_from_doc(d: Doc) -> Incident:
             for r in d.get("roles", ())
         ),
         parent_id=d.get("parentId"),
+        template_id=d.get("templateId"),
         tasks=tuple(_task_from_doc(t) for t in d.get("tasks", ())),
         external_links=tuple(
             ExternalLink(

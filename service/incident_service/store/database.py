@@ -141,6 +141,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     "outbox": [
         IndexModel([("at", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
     ],
+    # Playbook templates (domain/templates.py); a built-in is loaded once.
+    "incident_templates": [
+        IndexModel(
+            [("builtin", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"builtin": {"$type": "string"}},
+            name="builtin_unique",
+        ),
+    ],
     "webhook_endpoints": [
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
     ],

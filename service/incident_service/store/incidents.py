@@ -156,9 +156,16 @@ class IncidentStore:
     # Writes
 
     async def declare(
-        self, cmd: Declaration, *, now: datetime, actor: str
+        self,
+        cmd: Declaration,
+        *,
+        now: datetime,
+        actor: str,
+        then: Callable[[Change], Change] | None = None,
     ) -> tuple[Incident, bool]:
-        """Create an incident; returns (incident, created). Same idempotency key, same incident."""
+        """Create an incident; returns (incident, created). Same idempotency key, same incident.
+
+        `then` extends the declaration in the same write (a template's tasks and runbook)."""
         if cmd.idempotency_key:
             existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
             if existing:
@@ -168,9 +175,8 @@ class IncidentStore:
         async def txn(session: AsyncClientSession) -> None:
             created.clear()
             number = await self.next_number(session)
-            change = self._stamped(
-                declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
-            )
+            change = declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
+            change = self._stamped(then(change) if then else change)
             await self.insert(change, session)
             created.append(change)
 

@@ -22,6 +22,7 @@ from incident_service.domain.errors import validation as invalid
 from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.incident import Declaration, Update
 from incident_service.domain.query import IncidentQuery
+from incident_service.domain.templates import Given
 
 
 @strawberry.input(description="Filter for the incident list; all given conditions must hold.")
@@ -99,19 +100,23 @@ def impact_specs(impacts: list[ComponentImpactInput] | None) -> list[ImpactSpec]
 class DeclareIncidentInput:
     title: str = strawberry.field(description="Short summary, 1..200 characters.")
     description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
-    category: IncidentCategory = strawberry.field(
-        default=enums.IncidentCategory.OTHER, description="Kind of incident."
+    category: IncidentCategory | None = strawberry.field(
+        default=None, description="Kind of incident. Omitted: the template's, else OTHER."
     )
-    impact: Impact = strawberry.field(default=enums.Impact.MEDIUM, description="Business impact.")
-    urgency: Urgency = strawberry.field(default=enums.Urgency.MEDIUM, description="Urgency.")
+    impact: Impact | None = strawberry.field(
+        default=None, description="Business impact. Omitted: the template's, else MEDIUM."
+    )
+    urgency: Urgency | None = strawberry.field(
+        default=None, description="Urgency. Omitted: the template's, else MEDIUM."
+    )
     service_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Affected services."
     )
     labels: list[str] = strawberry.field(default_factory=list, description="Free-form labels.")
-    visibility: Visibility = strawberry.field(
-        default=enums.Visibility.INTERNAL,
-        description="PUBLIC shows the incident on the status page at once; INTERNAL (default) "
-        "keeps it off until a PUBLIC update is posted.",
+    visibility: Visibility | None = strawberry.field(
+        default=None,
+        description="PUBLIC shows the incident on the status page at once; INTERNAL keeps it off "
+        "until a PUBLIC update is posted. Omitted: the template's, else INTERNAL.",
     )
     impact_started_at: datetime | None = strawberry.field(
         default=None, description="When the impact began, if earlier than now."
@@ -125,11 +130,27 @@ class DeclareIncidentInput:
         default=None,
         description="Retries with the same key return the same incident instead of a duplicate.",
     )
+    template_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A playbook template (incidentTemplates): fills category, impact, urgency, "
+        "visibility and description where omitted, adds its labels and services, copies its "
+        "tasks and links its runbook.",
+    )
     component_impacts: list[ComponentImpactInput] | None = strawberry.field(
         default=None,
         description="Components this incident holds in a degraded or outage status while it is "
         "open; their status follows by itself (each also counts as an affected service).",
     )
+
+    def given(self) -> Given:
+        """Which fields the caller set, so a template fills only the others."""
+        return Given(
+            category=self.category is not None,
+            impact=self.impact is not None,
+            urgency=self.urgency is not None,
+            visibility=self.visibility is not None,
+            description=self.description is not None,
+        )
 
     def to_domain(self) -> Declaration:
         if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 200:
@@ -137,12 +158,12 @@ class DeclareIncidentInput:
         return Declaration(
             title=self.title,
             description=self.description,
-            category=self.category,
-            impact=self.impact,
-            urgency=self.urgency,
+            category=self.category or enums.IncidentCategory.OTHER,
+            impact=self.impact or enums.Impact.MEDIUM,
+            urgency=self.urgency or enums.Urgency.MEDIUM,
             service_ids=[validation.object_id(s, "serviceIds") for s in self.service_ids],
             labels=self.labels,
-            visibility=self.visibility,
+            visibility=self.visibility or enums.Visibility.INTERNAL,
             impact_started_at=self.impact_started_at,
             detected_at=self.detected_at,
             idempotency_key=self.idempotency_key,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import strawberry
+from bson import ObjectId
 
 from incident_service import clock
 from incident_service.api.common import payload
@@ -24,12 +25,14 @@ from incident_service.api.incidents.inputs import (
 )
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
+from incident_service.domain import external_links, major, tasks, templates
 from incident_service.domain import incident as domain
-from incident_service.domain import major
 from incident_service.domain.enums import IncidentStatus, LinkKind
 from incident_service.domain.errors import conflict, not_found
+from incident_service.domain.external_links import ExternalLinkKind
 from incident_service.domain.impacts import ImpactSpec
 from incident_service.domain.postmortem import require_for_close
+from incident_service.domain.templates import Template
 from incident_service.domain.validation import object_id
 
 Command = Callable[[domain.Incident, datetime, str], domain.Change]
@@ -60,6 +63,33 @@ async def _check_services(
     return [replace(i, service_name=found[i.service_id].name) for i in impacts]
 
 
+def _from_template(
+    template: Template, now: datetime, actor: str
+) -> Callable[[domain.Change], domain.Change]:
+    """What a template adds to the declaration's write: its tasks and its runbook link."""
+
+    def then(change: domain.Change) -> domain.Change:
+        incident_id = change.incident.id
+        specs = [(f"{incident_id}:{ObjectId()}", t) for t in template.spec.tasks]
+        if specs:
+            change = domain.followed_by(
+                change, lambda i: tasks.add_tasks(i, specs, now=now, actor=actor)
+            )
+        runbook = template.spec.runbook_url
+        if runbook:
+            link_id = f"{incident_id}:{ObjectId()}"
+            change = domain.followed_by(
+                change,
+                lambda i: external_links.add_link(
+                    i, link_id, runbook, f"Runbook: {template.spec.name}",
+                    ExternalLinkKind.RUNBOOK, now=now, actor=actor,
+                ),
+            )  # fmt: skip
+        return change
+
+    return then
+
+
 @strawberry.type
 class IncidentMutations:
     @strawberry.mutation(
@@ -69,10 +99,20 @@ class IncidentMutations:
     async def declare_incident(self, info: Info, input: DeclareIncidentInput) -> IncidentPayload:
         async def work() -> domain.Incident:
             cmd = input.to_domain()
+            template = None
+            if input.template_id is not None:
+                template = await info.context.templates.require(
+                    str(input.template_id), "templateId"
+                )
+                cmd = replace(templates.fill(cmd, template, input.given()), template_id=template.id)
             named = await _check_services(info, cmd.service_ids, cmd.component_impacts)
             cmd = replace(cmd, component_impacts=named)
+            now, actor = clock.now(), info.context.principal.actor
             incident, _ = await info.context.incidents.declare(
-                cmd, now=clock.now(), actor=info.context.principal.actor
+                cmd,
+                now=now,
+                actor=actor,
+                then=_from_template(template, now, actor) if template else None,
             )
             return incident
 

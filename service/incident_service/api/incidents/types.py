@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from incident_service.api.incidents.tasks import Task
     from incident_service.api.postmortems.types import ActionItem, Postmortem
     from incident_service.api.services.types import Service
+    from incident_service.api.templates.types import IncidentTemplate
 
 
 @strawberry.type(description="One append-only entry of an incident's timeline.")
@@ -264,6 +265,19 @@ class Incident:
         found = await info.context.incidents.get_many(ids)
         by_id = {i.id: i for i in found}
         return [Incident.from_domain(by_id[i]) for i in ids if i in by_id]
+
+    @strawberry.field(description="The playbook template it was declared from (null: none).")
+    async def template(
+        self, info: Info
+    ) -> (
+        Annotated[IncidentTemplate, strawberry.lazy("incident_service.api.templates.types")] | None
+    ):
+        from incident_service.api.templates.types import IncidentTemplate
+
+        if self.domain.template_id is None:
+            return None
+        found = await info.context.templates.get(self.domain.template_id)
+        return IncidentTemplate.from_domain(found) if found else None
 
     @strawberry.field(description="The task checklist, in order. Internal: never public.")
     def tasks(

@@ -19,6 +19,7 @@ from strawberry.types import Info as _Info
 
 from incident_service.access.authenticator import Authenticator
 from incident_service.access.subscribing import SubscribeGate
+from incident_service.api.visibility import VisibleIncidents
 from incident_service.config import Settings
 from incident_service.domain.enums import Priority
 from incident_service.domain.principal import ANONYMOUS, Principal
@@ -97,8 +98,9 @@ class Context:
         return self.resources.settings
 
     @property
-    def incidents(self) -> IncidentStore:
-        return self.resources.incidents
+    def incidents(self) -> VisibleIncidents:
+        """The incidents this caller may see (restricted ones only as a participant)."""
+        return VisibleIncidents(self.resources.incidents, self.principal)
 
     @property
     def services(self) -> ServiceStore:

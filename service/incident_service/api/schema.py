@@ -11,6 +11,7 @@ from incident_service.api.extensions import extensions
 from incident_service.api.incidents.external_links import ExternalLinkMutations
 from incident_service.api.incidents.mutations import IncidentMutations
 from incident_service.api.incidents.queries import IncidentQueries
+from incident_service.api.incidents.restriction import RestrictionMutations
 from incident_service.api.incidents.stats import StatsQueries
 from incident_service.api.incidents.tasks import TaskMutations
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
@@ -51,6 +52,7 @@ Mutation = merge_types(
         TaskMutations,
         ExternalLinkMutations,
         TemplateMutations,
+        RestrictionMutations,
         ServiceMutations,
         MaintenanceMutations,
         AlertMutations,

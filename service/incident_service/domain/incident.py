@@ -87,6 +87,11 @@ class Incident:
     links: tuple[IncidentLink, ...] = ()
     #: The playbook template it was declared from, if any.
     template_id: str | None = None
+    #: Visible only to its participants and ADMIN (domain/restriction.py).
+    restricted: bool = False
+    #: Actor ids added to see a restricted incident (role holders and the declarer
+    #: see it anyway).
+    participants: tuple[str, ...] = ()
     #: The major incident this one belongs to (domain/major.py); its PARENT_OF links
     #: name the incidents a major incident gathers.
     parent_id: str | None = None
@@ -183,6 +188,13 @@ class Recorder:
         return Change(changed, tuple(self.events))
 
 
+def viewers(incident: Incident) -> tuple[str, ...]:
+    """The actor ids that see the incident when it is restricted (ADMIN sees it anyway):
+    the declarer, the participants and every role holder."""
+    named = [incident.declared_by, *incident.participants, *(r.user for r in incident.roles)]
+    return tuple(dict.fromkeys(named))
+
+
 def followed_by(change: Change, command: Callable[[Incident], Change]) -> Change:
     """`change`, then `command` on its result, as one change (one write)."""
     more = command(change.incident)
@@ -211,6 +223,8 @@ class Declaration:
     alert_group: str | None = None
     #: The playbook template it was declared from (domain/templates.py).
     template_id: str | None = None
+    #: Visible only to its participants and ADMIN from the start.
+    restricted: bool = False
 
 
 def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
@@ -220,6 +234,8 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
     specs = impacts.check(cmd.component_impacts)
     _check_not_future(cmd.impact_started_at, now, "impactStartedAt")
     _check_not_future(cmd.detected_at, now, "detectedAt")
+    if cmd.visibility is Visibility.PUBLIC:
+        require_publishable(cmd.restricted, "visibility")
     incident = Incident(
         id=id,
         number=number,
@@ -241,6 +257,7 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         idempotency_key=cmd.idempotency_key,
         alert_group=cmd.alert_group,
         template_id=cmd.template_id,
+        restricted=cmd.restricted,
         version=0,
     )
     rec = Recorder(id, 0, now, actor)
@@ -392,7 +409,7 @@ def transition(
         # already have a newer open one, and at most one per group may be open.
         new = replace(new, alert_group=None)
     if public_text is not None:
-        new = _publish_update(new, rec, public_text, Visibility.PUBLIC)
+        new = _publish_update(new, rec, public_text, Visibility.PUBLIC, "publicUpdate")
     return rec.commit(new)
 
 
@@ -482,8 +499,14 @@ def post_update(
 
 
 def _publish_update(
-    incident: Incident, rec: Recorder, text: str, visibility: Visibility
+    incident: Incident,
+    rec: Recorder,
+    text: str,
+    visibility: Visibility,
+    field: str = "visibility",
 ) -> Incident:
+    if visibility is Visibility.PUBLIC:
+        require_publishable(incident.restricted, field)
     new = incident
     if visibility is Visibility.PUBLIC and incident.visibility is not Visibility.PUBLIC:
         new = replace(incident, visibility=Visibility.PUBLIC)
@@ -570,6 +593,18 @@ def link(
         key=other.key,
     )
     return rec.commit(new)
+
+
+def require_publishable(restricted: bool, field: str) -> None:
+    """A restricted incident reaches the status page only once an ADMIN lifts the
+    restriction: telling the public about a breach is a deliberate decision."""
+    if restricted:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            "the incident is restricted: an ADMIN must lift the restriction before anything "
+            "about it is public",
+            ("input", field),
+        )
 
 
 def require_not_closed(incident: Incident) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from incident_service.domain.enums import IncidentCategory, IncidentStatus, Priority, Visibility
-from incident_service.domain.incident import Incident
+from incident_service.domain.incident import Incident, viewers
 
 
 class IncidentOrder(StrEnum):
@@ -37,6 +37,9 @@ class IncidentQuery:
     visibility: Visibility | None = None
     sla_breached: bool | None = None
     sla_due_before: datetime | None = None
+    #: Only incidents this actor may see: unrestricted ones, and restricted ones it takes
+    #: part in (domain/restriction.py). None: every incident (ADMIN, or internal use).
+    viewer: str | None = None
 
 
 def matches(query: IncidentQuery, incident: Incident) -> bool:
@@ -55,5 +58,6 @@ def matches(query: IncidentQuery, incident: Incident) -> bool:
         query.sla_breached is None or incident.sla_breached is query.sla_breached,
         query.sla_due_before is None
         or (incident.sla_due_at is not None and incident.sla_due_at < query.sla_due_before),
+        query.viewer is None or not incident.restricted or query.viewer in viewers(incident),
     )
     return all(checks)

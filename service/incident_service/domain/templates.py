@@ -46,6 +46,8 @@ class TemplateSpec:
     tasks: Sequence[TaskSpec] = ()
     roles: Sequence[IncidentRole] = ()
     runbook_url: str | None = None
+    #: Incidents from it are restricted to their participants (domain/restriction.py).
+    restricted: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ def checked_spec(spec: TemplateSpec) -> TemplateSpec:
         raise invalid("name", f"name must be at most {NAME_MAX} characters")
     if len(spec.tasks) > TEMPLATE_TASKS_MAX:
         raise invalid("tasks", f"a template holds at most {TEMPLATE_TASKS_MAX} tasks")
+    if spec.restricted and spec.visibility is Visibility.PUBLIC:
+        raise invalid("visibility", "a restricted template cannot make public incidents")
     tasks = []
     for task in spec.tasks:
         if task.due_at is not None:
@@ -96,6 +100,7 @@ class Given:
     urgency: bool = False
     visibility: bool = False
     description: bool = False
+    restricted: bool = False
 
 
 def fill(cmd: Declaration, template: Template, given: Given) -> Declaration:
@@ -111,6 +116,7 @@ def fill(cmd: Declaration, template: Template, given: Given) -> Declaration:
         urgency=cmd.urgency if given.urgency else spec.urgency,
         visibility=cmd.visibility if given.visibility else spec.visibility,
         description=cmd.description if given.description else spec.description,
+        restricted=cmd.restricted if given.restricted else spec.restricted,
         labels=tuple(dict.fromkeys([*cmd.labels, *spec.labels])),
         service_ids=tuple(dict.fromkeys([*cmd.service_ids, *spec.service_ids])),
     )
@@ -164,11 +170,13 @@ BUILTIN: tuple[Builtin, ...] = (
         "ransomware",
         TemplateSpec(
             name="Ransomware / data compromise",
-            description="Systems encrypted or data stolen by an attacker. Keep the circle small.",
+            description="Systems encrypted or data stolen by an attacker. Restricted: only the "
+            "people working on it see it.",
             category=IncidentCategory.SECURITY,
             impact=Impact.HIGH,
             urgency=Urgency.HIGH,
             labels=("playbook:ransomware", "security"),
+            restricted=True,
             roles=(IncidentRole.COMMANDER, IncidentRole.SCRIBE, IncidentRole.RESPONDER),
             tasks=_tasks(
                 "Isolate affected hosts from the network (do not power them off)",

@@ -24,6 +24,7 @@ from incident_service.domain.incident import (
     RoleAssignment,
     field_name,
     json_value,
+    viewers,
 )
 from incident_service.domain.service import Service
 from incident_service.domain.tasks import Task
@@ -66,6 +67,10 @@ def incident_to_doc(i: Incident) -> Doc:
         ],
         "parentId": i.parent_id,
         "templateId": i.template_id,
+        "restricted": i.restricted,
+        "participants": list(i.participants),
+        # Who sees it while restricted, denormalised for the list filter.
+        "viewers": list(viewers(i)),
         "tasks": [_task_to_doc(t) for t in i.tasks],
         "externalLinks": [
             {
@@ -132,6 +137,8 @@ def incident_from_doc(d: Doc) -> Incident:
         ),
         parent_id=d.get("parentId"),
         template_id=d.get("templateId"),
+        restricted=d.get("restricted", False),
+        participants=tuple(d.get("participants", ())),
         tasks=tuple(_task_from_doc(t) for t in d.get("tasks", ())),
         external_links=tuple(
             ExternalLink(

@@ -17,6 +17,7 @@ from incident_service.domain.enums import Visibility
 from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.impacts import ComponentImpact, changed_services
 from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
+from incident_service.domain.notifications import Message
 from incident_service.domain.query import IncidentOrder, IncidentQuery
 from incident_service.store import codec
 from incident_service.store.codec import Doc
@@ -76,9 +77,19 @@ def to_filter(query: IncidentQuery) -> Doc:
         clauses.append({"slaBreached": True if query.sla_breached else {"$ne": True}})
     if query.sla_due_before is not None:
         clauses.append({"slaDueAt": {"$lt": query.sla_due_before}})
+    if query.viewer is not None:
+        clauses.append({"$or": [{"restricted": {"$ne": True}}, {"viewers": query.viewer}]})
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _notifications(change: Change) -> list[Message]:
+    """What a change tells webhooks and subscribers: nothing while the incident is
+    restricted (they are not its participants)."""
+    if change.incident.restricted:
+        return []
+    return notifications.for_incident(change)
 
 
 @dataclass(frozen=True)
@@ -330,7 +341,7 @@ class IncidentStore:
         change = self._stamped(change)
         await self._incidents.insert_one(codec.incident_to_doc(change.incident), session=session)
         await self._insert_events(change.events, session)
-        await self._outbox.record(notifications.for_incident(change), session)
+        await self._outbox.record(_notifications(change), session)
         await self._follow_components((), change, session)
         await self._follow_sla(None, change.incident, session)
 
@@ -355,7 +366,7 @@ class IncidentStore:
         if result.matched_count == 0:
             raise Stale
         await self._insert_events(change.events, session)
-        await self._outbox.record(notifications.for_incident(change), session)
+        await self._outbox.record(_notifications(change), session)
         await self._follow_components(previous.component_impacts, change, session)
         if previous.is_open and not change.incident.is_open:
             await self._resolve_alerts(change.incident.id, change.events[-1].at, session)

@@ -44,6 +44,7 @@ def _to_doc(t: Template) -> Doc:
                   for x in s.tasks],
         "roles": [r.value for r in s.roles],
         "runbookUrl": s.runbook_url,
+        "restricted": s.restricted,
         "createdAt": t.created_at,
         "updatedAt": t.updated_at,
         "version": t.version,
@@ -67,6 +68,7 @@ def _from_doc(d: Doc) -> Template:
         tasks=tuple(TaskSpec(x["title"], x.get("description"), x.get("assignee")) for x in tasks),
         roles=tuple(IncidentRole(r) for r in d.get("roles", ())),
         runbook_url=d.get("runbookUrl"),
+        restricted=d.get("restricted", False),
     )
     return Template(
         id=d["_id"], spec=spec, created_at=d["createdAt"], updated_at=d["updatedAt"],

@@ -130,6 +130,11 @@ class DeclareIncidentInput:
         default=None,
         description="Retries with the same key return the same incident instead of a duplicate.",
     )
+    restricted: bool | None = strawberry.field(
+        default=None,
+        description="Visible only to its participants (declarer, role holders, added "
+        "participants) and ADMIN; it cannot be published. Omitted: the template's, else false.",
+    )
     template_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="A playbook template (incidentTemplates): fills category, impact, urgency, "
@@ -150,6 +155,7 @@ class DeclareIncidentInput:
             urgency=self.urgency is not None,
             visibility=self.visibility is not None,
             description=self.description is not None,
+            restricted=self.restricted is not None,
         )
 
     def to_domain(self) -> Declaration:
@@ -164,6 +170,7 @@ class DeclareIncidentInput:
             service_ids=[validation.object_id(s, "serviceIds") for s in self.service_ids],
             labels=self.labels,
             visibility=self.visibility or enums.Visibility.INTERNAL,
+            restricted=bool(self.restricted),
             impact_started_at=self.impact_started_at,
             detected_at=self.detected_at,
             idempotency_key=self.idempotency_key,

@@ -127,7 +127,8 @@ class StatsQueries:
     @strawberry.field(
         description="Counts, MTTA, MTTR and SLA breach rates of the incidents matching `filter` "
         "and declared in from .. to (to excluded), optionally per calendar bucket and per group. "
-        "Definitions: docs/reports.md.",
+        "Restricted incidents the caller does not take part in count only in a report without "
+        "filter, groupBy or bucket. Definitions: docs/reports.md.",
         permission_classes=[IsViewer],
     )
     async def incident_stats(
@@ -156,5 +157,10 @@ class StatsQueries:
             max_range_days=info.context.settings.stats_max_range_days,
         )
         query = filter.to_query() if filter else IncidentQuery()
+        if filter or dims or unit:
+            # Restricted incidents the caller does not take part in count in the plain
+            # totals of a range only, never in a filtered, grouped or bucketed report
+            # (which could tell their category, services or title apart).
+            query = info.context.incidents.scoped(query)
         request = stats.StatsRequest(query, from_, to, dims, unit)
         return IncidentStats.from_domain(await info.context.stats.report(request, clock.now()))

@@ -27,6 +27,7 @@ from incident_service.api.context import Info
 from incident_service.domain import incident as domain
 from incident_service.domain.errors import validation
 from incident_service.domain.incident import Incident as DomainIncident
+from incident_service.domain.incident import viewers
 from incident_service.domain.priority import sla_status
 from incident_service.domain.validation import page_size
 
@@ -180,6 +181,13 @@ class Incident:
     version: int = strawberry.field(
         description="Increases by one on every change; pass as expectedVersion to guard writes."
     )
+    restricted: bool = strawberry.field(
+        description="Visible only to its participants and ADMIN; it cannot be published."
+    )
+    participants: list[str] = strawberry.field(
+        description="Who sees it while restricted, as actor ids: the declarer, every role "
+        "holder and the people added with addParticipant."
+    )
     declared_by: str = strawberry.field(description="Who declared it.")
     impact_started_at: datetime | None = strawberry.field(
         description="When the impact began (set by users; may precede detection)."
@@ -233,6 +241,8 @@ class Incident:
             root_cause=i.root_cause,
             resolution=i.resolution,
             version=i.version,
+            restricted=i.restricted,
+            participants=list(viewers(i)),
             declared_by=i.declared_by,
             impact_started_at=i.impact_started_at,
             detected_at=i.detected_at,

@@ -17,6 +17,7 @@ from incident_service.api.context import Resources
 from incident_service.domain import postmortem_markdown
 from incident_service.domain.incident import Incident
 from incident_service.domain.principal import Role
+from incident_service.domain.restriction import can_see
 
 PATH = "/incidents/{key}/postmortem.md"
 MEDIA_TYPE = "text/markdown; charset=utf-8"
@@ -59,7 +60,7 @@ def postmortem_routes(resources: Resources) -> list[Route]:
         if principal.role < Role.VIEWER:
             return _error(403, "FORBIDDEN", "Forbidden: this needs the VIEWER role")
         incident = await resources.incidents.get_by_key(request.path_params["key"][:40])
-        if incident is None:
+        if incident is None or not can_see(incident, principal):
             return _error(404, "NOT_FOUND", "no incident with this key")
         return PlainTextResponse(
             await markdown(resources, incident),

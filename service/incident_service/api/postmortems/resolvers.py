@@ -28,6 +28,7 @@ from incident_service.api.postmortems.types import (
 )
 from incident_service.domain import action_items as items
 from incident_service.domain import postmortem as domain
+from incident_service.domain.errors import not_found
 from incident_service.domain.incident import Incident
 from incident_service.domain.validation import object_id, page_size
 from incident_service.store.action_items import ActionItemQuery
@@ -37,9 +38,18 @@ from incident_service.store.postmortems import Command
 async def _postmortem(
     info: Info, raw_id: str, command: Command
 ) -> tuple[domain.Postmortem, Incident | None]:
-    incident_id = object_id(raw_id, "incidentId")
+    incident_id = await _visible(info, raw_id)
     written = await info.context.postmortems.change(incident_id, command)
     return written, await info.context.incidents.get(incident_id)
+
+
+async def _visible(info: Info, raw_id: str) -> str:
+    """The incident's id, if the caller may see it (a restricted incident they do not take
+    part in answers as an unknown one)."""
+    incident_id = object_id(raw_id, "incidentId")
+    if await info.context.incidents.get(incident_id) is None:
+        raise not_found("incident", "incidentId")
+    return incident_id
 
 
 async def _pm_payload(
@@ -83,7 +93,14 @@ class PostmortemQueries:
         )
         now, store = clock.now(), info.context.action_items
         found, has_next = await store.page(query, now, page_size(first), after)
-        edges = [ActionItemEdge(cursor=c, node=ActionItem.from_domain(a)) for a, c in found]
+        # Items of a restricted incident the caller does not take part in are left out.
+        seen = await info.context.incidents.get_many(list({a.incident_id for a, _ in found}))
+        visible = {i.id for i in seen}
+        edges = [
+            ActionItemEdge(cursor=c, node=ActionItem.from_domain(a))
+            for a, c in found
+            if a.incident_id in visible
+        ]
         return ActionItemConnection(
             edges=edges,
             page_info=PageInfo.forward([e.cursor for e in edges], has_next),
@@ -160,16 +177,14 @@ class PostmortemMutations:
     )
     async def add_action_item(self, info: Info, input: AddActionItemInput) -> ActionItemPayload:
         cmd = copy_fields(input, items.NewActionItem)
-        return await payload(
-            lambda: info.context.action_items.add(
-                object_id(input.incident_id, "incidentId"),
-                cmd,
-                now=clock.now(),
-                actor=info.context.principal.actor,
-            ),
-            ActionItemPayload.ok,
-            ActionItemPayload.failed,
-        )
+
+        async def work() -> items.ActionItem:
+            incident_id = await _visible(info, input.incident_id)
+            return await info.context.action_items.add(
+                incident_id, cmd, now=clock.now(), actor=info.context.principal.actor
+            )
+
+        return await payload(work, ActionItemPayload.ok, ActionItemPayload.failed)
 
     @strawberry.mutation(
         description="Change an action item, guarded by its version. Setting status DONE "
@@ -181,18 +196,22 @@ class PostmortemMutations:
     ) -> ActionItemPayload:
         cmd = copy_fields(input, items.ActionItemUpdate)
         now, actor = clock.now(), info.context.principal.actor
+        sees = info.context.incidents.sees
+
+        def command(item: items.ActionItem, incident: Incident) -> items.ActionItemChange:
+            if not sees(incident):
+                raise not_found("action item")
+            return items.update(
+                item,
+                cmd,
+                incident,
+                expected_version=input.expected_version,
+                now=now,
+                actor=actor,
+            )
+
         return await payload(
-            lambda: info.context.action_items.update(
-                object_id(input.id),
-                lambda item, incident: items.update(
-                    item,
-                    cmd,
-                    incident,
-                    expected_version=input.expected_version,
-                    now=now,
-                    actor=actor,
-                ),
-            ),
+            lambda: info.context.action_items.update(object_id(input.id), command),
             ActionItemPayload.ok,
             ActionItemPayload.failed,
         )

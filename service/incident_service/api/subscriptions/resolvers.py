@@ -123,7 +123,8 @@ class RealtimeSubscriptions:
         self, info: Info, filter: IncidentFilter | None = None
     ) -> AsyncGenerator[Incident, None]:
         query = filter.to_query() if filter else IncidentQuery()
-        return _incident_changed(info, query)
+        # A restricted incident is pushed only to its participants (and ADMIN).
+        return _incident_changed(info, info.context.incidents.scoped(query))
 
     @strawberry.subscription(
         description="The public status page: the current state at once, then a new one on "

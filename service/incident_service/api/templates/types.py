@@ -51,6 +51,9 @@ class IncidentTemplate:
     runbook_url: str | None = strawberry.field(
         description="The runbook, linked (RUNBOOK) to every incident declared from it."
     )
+    restricted: bool = strawberry.field(
+        description="Incidents declared from it are restricted to their participants."
+    )
     builtin: bool = strawberry.field(
         description="One of the shipped playbooks (`incident-service templates restore` puts it "
         "back as shipped)."
@@ -69,7 +72,8 @@ class IncidentTemplate:
             labels=list(s.labels), service_ids=[strawberry.ID(i) for i in s.service_ids],
             tasks=[TemplateTask(title=x.title, description=x.description, assignee=x.assignee)
                    for x in s.tasks],
-            roles=list(s.roles), runbook_url=s.runbook_url, builtin=t.builtin is not None,
+            roles=list(s.roles), runbook_url=s.runbook_url, restricted=s.restricted,
+            builtin=t.builtin is not None,
             archived=t.archived, version=t.version, created_at=t.created_at,
             updated_at=t.updated_at,
         )  # fmt: skip
@@ -105,6 +109,9 @@ class IncidentTemplateInput:
         default_factory=list, description="The roles to fill."
     )
     runbook_url: str | None = strawberry.field(default=None, description="An http or https URL.")
+    restricted: bool = strawberry.field(
+        default=False, description="Restrict incidents from it to their participants."
+    )
 
     def to_domain(self) -> domain.TemplateSpec:
         return domain.TemplateSpec(
@@ -113,7 +120,7 @@ class IncidentTemplateInput:
             labels=tuple(self.labels),
             service_ids=tuple(object_id(i, "serviceIds") for i in self.service_ids),
             tasks=tuple(TaskSpec(t.title, t.description, t.assignee) for t in self.tasks),
-            roles=tuple(self.roles), runbook_url=self.runbook_url,
+            roles=tuple(self.roles), runbook_url=self.runbook_url, restricted=self.restricted,
         )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from incident_service import clock
 from incident_service.access.oidc import OidcVerifier, looks_like_jwt
 from incident_service.access.ratelimit import RateLimiter, Verdict
 from incident_service.domain import integrations
-from incident_service.domain.apikeys import PREFIX, digest, needs_touch
+from incident_service.domain.apikeys import BOOTSTRAP_NAME, PREFIX, digest, needs_touch
 from incident_service.domain.integrations import Integration
 from incident_service.domain.principal import ANONYMOUS, Principal, Role
 from incident_service.store.apikeys import ApiKeyStore
@@ -66,7 +66,7 @@ def match_admin_key(token: str, admin_key: str) -> Principal | None:
     content nor the length of the configured key leaks through timing.
     """
     if admin_key and hmac.compare_digest(digest(token), digest(admin_key)):
-        return Principal("admin", Role.ADMIN, "api_key")
+        return Principal(BOOTSTRAP_NAME, Role.ADMIN, "api_key")
     return None
 
 

@@ -41,11 +41,20 @@ def role_from_claims(claims: dict[str, Any], claim: str) -> Role:
     return max(roles, default=Role.ANONYMOUS)
 
 
+#: How API keys and integrations are named on the timeline: a user name that looks like
+#: one is kept apart (`user:` in front), so no token can act as a key or take its place
+#: among a restricted incident's participants.
+RESERVED_PREFIXES = ("key:", "integration:", "user:")
+
+
 def actor_from_claims(claims: dict[str, Any]) -> str | None:
     for name in ("preferred_username", "sub"):
         value = claims.get(name)
         if isinstance(value, str) and value.strip():
-            return value.strip()[:200]
+            actor = value.strip()
+            if actor.casefold().startswith(RESERVED_PREFIXES):
+                actor = f"user:{actor}"
+            return actor[:200]
     return None
 
 

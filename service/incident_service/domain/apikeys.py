@@ -22,6 +22,8 @@ PREFIX = "isk_"
 #: Characters of the secret kept in clear, to tell keys apart in a list.
 SHOWN_CHARS = len(PREFIX) + 6
 MAX_NAME = 100
+#: The name of the bootstrap ADMIN_API_KEY on the timeline (`key:admin`).
+BOOTSTRAP_NAME = "admin"
 GRANTABLE = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
 
 
@@ -68,6 +70,9 @@ def check_name(name: str) -> str:
         raise validation("name", f"name must be at most {MAX_NAME} characters")
     if not name.isprintable():
         raise validation("name", "name must not contain control characters")
+    if name.casefold() == BOOTSTRAP_NAME:
+        # The timeline (and restricted incidents' participants) name a key by it.
+        raise validation("name", f"{name!r} is reserved for the ADMIN_API_KEY")
     return name
 
 

@@ -48,3 +48,13 @@ def test_oidc_hs256_verification() -> None:
     assert verifier.verify(_token(exp=int(time.time()) - 10)) is None
     assert verifier.verify(_token() + "x") is None
     assert verifier.verify("not.a.jwt") is None
+
+
+def test_a_user_name_that_looks_like_a_key_is_kept_apart() -> None:
+    # Otherwise a token with preferred_username "key:alice" would act as the API key
+    # alice, and see the restricted incidents alice takes part in.
+    assert actor_from_claims({"preferred_username": "key:alice"}) == "user:key:alice"
+    assert actor_from_claims({"preferred_username": "Integration:grafana"}) == (
+        "user:Integration:grafana"
+    )
+    assert actor_from_claims({"preferred_username": "alice"}) == "alice"

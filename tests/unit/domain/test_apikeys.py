@@ -41,3 +41,11 @@ def test_last_used_is_written_at_most_once_per_interval() -> None:
     assert domain.needs_touch(None, NOW, 60)
     assert not domain.needs_touch(NOW - timedelta(seconds=59), NOW, 60)
     assert domain.needs_touch(NOW - timedelta(seconds=60), NOW, 60)
+
+
+def test_the_bootstrap_key_name_is_reserved() -> None:
+    for name in ("admin", " Admin "):
+        with pytest.raises(DomainError) as refused:
+            domain.check_name(name)
+        assert refused.value.field == ("input", "name")
+    assert domain.check_name("admin-bot") == "admin-bot"

@@ -40,6 +40,12 @@ RESTRICT = f"""mutation($input: SetIncidentRestrictedInput!) {{
   setIncidentRestricted(input: $input) {{ {PAYLOAD} }} }}"""
 LINK = f"mutation($input: LinkIncidentsInput!) {{ linkIncidents(input: $input) {{ {PAYLOAD} }} }}"
 LINKED = "query($id: ID!) { incident(id: $id) { links { incidentId incident { title } } } }"
+UPDATE_INCIDENT = (
+    f"mutation($input: UpdateIncidentInput!) {{ updateIncident(input: $input) {{ {PAYLOAD} }} }}"
+)
+ALERTS = "query($id: ID!) { alerts(filter: {incidentId: $id}) { totalCount } }"
+ITEMS_OF = """query($id: ID!) {
+  actionItems(filter: {incidentId: $id}) { totalCount edges { node { title } } } }"""
 ACTION_ITEM = """mutation($input: AddActionItemInput!) { addActionItem(input: $input) {
   userErrors { code field } } }"""
 ACTION_ITEMS = "{ actionItems(first: 100) { edges { node { title } } } }"
@@ -115,8 +121,8 @@ def test_participants_and_admin_see_it_others_do_not(setup: Setup, gql: GraphQLC
         if sees:
             assert by_id["restricted"] is True
             assert {c.actor for c in setup.callers if c.participant} <= set(by_id["participants"])
-        title = caller.api(LINKED, {"id": setup.public["id"]})["incident"]["links"][0]["incident"]
-        assert (title is not None) == sees, caller.name
+        links = caller.api(LINKED, {"id": setup.public["id"]})["incident"]["links"]
+        assert [x["incidentId"] for x in links] == ([incident["id"]] if sees else []), caller.name
 
 
 def test_non_participants_cannot_change_it(setup: Setup) -> None:
@@ -131,6 +137,14 @@ def test_non_participants_cannot_change_it(setup: Setup) -> None:
         assert payload["userErrors"] == unknown["userErrors"]  # indistinguishable
         restricted = mutate(caller.api, RESTRICT, id=setup.incident["id"], restricted=False)
         assert restricted["userErrors"][0]["code"] == "NOT_FOUND"
+        # A stale expectedVersion must not answer CONFLICT (which would say it exists).
+        guarded = mutate(
+            caller.api, UPDATE_INCIDENT, id=setup.incident["id"], title="x", expectedVersion=-1
+        )
+        assert [e["code"] for e in guarded["userErrors"]] == ["NOT_FOUND"]
+        for probe, field in ((ALERTS, "alerts"), (ITEMS_OF, "actionItems")):
+            answer = caller.api(probe, {"id": setup.incident["id"]})[field]
+            assert answer["totalCount"] == 0, (field, answer)
 
 
 def test_it_cannot_be_published_until_an_admin_lifts_the_restriction(
@@ -204,3 +218,32 @@ def test_the_marker_never_reaches_a_non_participant(setup: Setup) -> None:
         ]
         for answer in answers:
             assert setup.marker not in repr(answer), (caller.name, answer)
+
+
+def test_published_incidents_cannot_be_restricted_and_nobody_joins_from_outside(
+    gql: GraphQLClient, setup: Setup
+) -> None:
+    public = mutate(gql, DECLARE, title="Published outage", visibility="PUBLIC")["incident"]
+    refused = mutate(gql, RESTRICT, id=public["id"], restricted=True)
+    assert [e["field"] for e in refused["userErrors"]] == [["input", "restricted"]]
+    outsider = next(c for c in setup.callers if c.role == "RESPONDER" and not c.participant)
+    plain = mutate(gql, DECLARE, title="Not restricted yet")["incident"]
+    joined = mutate(outsider.api, ADD_PARTICIPANT, id=plain["id"], actor=outsider.actor)
+    assert [e["field"] for e in joined["userErrors"]] == [["input", "actor"]]
+
+
+def test_a_stream_opened_before_the_restriction_ends_with_it(
+    service: ServiceProcess, gql: GraphQLClient, setup: Setup
+) -> None:
+    outsider = next(c for c in setup.callers if c.role == "VIEWER" and not c.participant)
+    incident = mutate(gql, DECLARE, title=f"Soon restricted {setup.marker}x")["incident"]
+    with WsClient.initialised(service.ws_url, outsider.key, TRANSPORT_WS) as ws:
+        ws.subscribe("e", EVENTS, {"id": incident["id"]})
+        assert ws.recv()["type"] == "next"  # DECLARED, replayed
+        mutate(gql, RESTRICT, id=incident["id"], restricted=True)
+        mutate(gql, NOTE, id=incident["id"], body=f"after {setup.marker}")
+        message = ws.recv()
+        # The stream ends with the error an unknown incident gets, and no event.
+        assert message["payload"].get("data") is None, message
+        assert message_errors(message)[0]["extensions"]["code"] == "NOT_FOUND"
+        assert setup.marker not in repr(message)

@@ -88,6 +88,9 @@ class VisibleIncidents:
         command: Callable[[Incident], Change],
         expected_version: int | None = None,
     ) -> Change:
+        if expected_version is not None and await self.get(incident_id) is None:
+            # Before the store's version check, whose CONFLICT would tell it exists.
+            raise not_found("incident")
         return await self._store.apply(incident_id, self._guard(command), expected_version)
 
     async def apply_together(

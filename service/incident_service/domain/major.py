@@ -70,12 +70,16 @@ def adopt(parent: Incident, child: Incident, *, now: datetime, actor: str) -> tu
 
 
 def child_resolved(parent: Incident, child: Incident, *, now: datetime, actor: str) -> Change:
-    """The event a child's resolution puts on its parent."""
+    """The event a child's resolution puts on its parent. A restricted child is not named:
+    the parent's readers need not be the child's participants."""
     rec = Recorder(parent.id, parent.last_seq, now, actor)
-    rec.add(
-        "CHILD_RESOLVED", f"{child.key} is resolved: {child.title}",
-        incidentId=child.id, key=child.key,
-    )  # fmt: skip
+    if child.restricted:
+        rec.add("CHILD_RESOLVED", "A restricted incident it gathers is resolved")
+    else:
+        rec.add(
+            "CHILD_RESOLVED", f"{child.key} is resolved: {child.title}",
+            incidentId=child.id, key=child.key,
+        )  # fmt: skip
     # The parent's own fields do not change: its version neither (no guard is broken).
     return rec.commit(parent, bump=False)
 
@@ -86,11 +90,13 @@ def require_children_resolved(
     """A parent moves to RESOLVED or CLOSED only once every child is resolved."""
     if to not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         return
-    open_ = [c.key for c in children if c.is_open]
-    if open_:
+    named = sorted(c.key for c in children if c.is_open and not c.restricted)
+    hidden = sum(1 for c in children if c.is_open and c.restricted)
+    if named or hidden:
+        listed = named + ([f"{hidden} restricted"] if hidden else [])
         raise DomainError(
             UserErrorCode.CHILDREN_OPEN,
-            f"{parent.key} gathers incidents that are still open: {', '.join(sorted(open_))}",
+            f"{parent.key} gathers incidents that are still open: {', '.join(listed)}",
             ("input", "to"),
         )
 

@@ -22,7 +22,13 @@ from incident_service.domain import validation
 from incident_service.domain.enums import IncidentStatus, Priority, UserErrorCode
 from incident_service.domain.errors import DomainError
 from incident_service.domain.errors import validation as invalid
-from incident_service.domain.incident import Event, Incident, field_name, recorder
+from incident_service.domain.incident import (
+    Event,
+    Incident,
+    field_name,
+    recorder,
+    require_publishable,
+)
 
 #: Picked timeline events at most; contributing factors and reviewers at most.
 MAX_TIMELINE = 500
@@ -213,6 +219,8 @@ def publish(
     current: Postmortem | None, incident: Incident, public: bool, *, now: datetime, actor: str
 ) -> PostmortemChange:
     """IN_REVIEW -> PUBLISHED. On a published one only `public` may change (same: no-op)."""
+    if public:
+        require_publishable(incident.restricted, "public")
     pm = _existing(current)
     if pm.status is PostmortemStatus.PUBLISHED:
         if pm.public == public:

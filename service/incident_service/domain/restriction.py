@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from incident_service.domain.enums import IncidentRole, UserErrorCode
+from incident_service.domain.enums import IncidentRole, UserErrorCode, Visibility
 from incident_service.domain.errors import DomainError
 from incident_service.domain.errors import validation as invalid
 from incident_service.domain.incident import (
@@ -65,6 +65,13 @@ def set_restricted(
         )
     if incident.restricted == restricted:
         return Change(incident, ())
+    if restricted and incident.visibility is Visibility.PUBLIC:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            f"{incident.key} is on the public status page: a published incident cannot be "
+            "restricted (declare the sensitive part as a new restricted incident)",
+            ("input", "restricted"),
+        )
     rec = Recorder(incident.id, incident.last_seq, now, principal.actor)
     if restricted:
         rec.add("RESTRICTED", "Restricted to its participants")
@@ -73,8 +80,19 @@ def set_restricted(
     return rec.commit(replace(incident, restricted=restricted))
 
 
-def add_participant(incident: Incident, who: str, *, now: datetime, actor: str) -> Change:
+def add_participant(
+    incident: Incident, who: str, *, now: datetime, actor: str, admin: bool = False
+) -> Change:
+    """Add someone who may see the incident while restricted: by ADMIN or by one of the
+    people who see it already (no one adds themselves from outside in advance)."""
     require_not_closed(incident)
+    if not admin and actor not in viewers(incident):
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            "only ADMIN or a participant (the declarer, a role holder or an added "
+            "participant) may add participants",
+            ("input", "actor"),
+        )
     who = actor_id(who, "actor")
     if who in incident.participants:
         return Change(incident, ())

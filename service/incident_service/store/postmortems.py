@@ -132,7 +132,9 @@ class PostmortemStore:
                 )
                 if result.matched_count == 0:
                     raise Stale
-            if any(e.type == "POSTMORTEM_PUBLISHED" for e in change.events):
+            if not incident.restricted and any(
+                e.type == "POSTMORTEM_PUBLISHED" for e in change.events
+            ):
                 message = notifications.for_postmortem(incident, change.postmortem)
                 await self._outbox.record([message], session)
             return change.events

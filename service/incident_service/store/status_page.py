@@ -45,6 +45,7 @@ class StatusPageStore:
             self._db.incidents.find(
                 {
                     "visibility": Visibility.PUBLIC.value,
+                    "restricted": {"$ne": True},
                     "status": {"$in": sorted(s.value for s in OPEN_STATUSES)},
                 }
             )
@@ -53,7 +54,11 @@ class StatusPageStore:
             .to_list(),
             # Served by the `public_recent` index (visibility, resolvedAt).
             self._db.incidents.find(
-                {"visibility": Visibility.PUBLIC.value, "resolvedAt": {"$gte": since}}
+                {
+                    "visibility": Visibility.PUBLIC.value,
+                    "restricted": {"$ne": True},
+                    "resolvedAt": {"$gte": since},
+                }
             )
             .sort("resolvedAt", -1)
             .limit(MAX_RECENT)
@@ -122,7 +127,11 @@ class StatusPageStore:
         if not match:
             return None
         doc = await self._db.incidents.find_one(
-            {"number": int(match.group(1)), "visibility": Visibility.PUBLIC.value}
+            {
+                "number": int(match.group(1)),
+                "visibility": Visibility.PUBLIC.value,
+                "restricted": {"$ne": True},
+            }
         )
         if doc is None:
             return None

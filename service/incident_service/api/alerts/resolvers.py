@@ -67,6 +67,10 @@ async def _sender(info: Info, key: str | None) -> integrations.Integration:
     return found
 
 
+async def _none() -> int:
+    return 0
+
+
 @strawberry.type
 class AlertQueries:
     @strawberry.field(
@@ -81,6 +85,9 @@ class AlertQueries:
     ) -> AlertConnection:
         query = filter.to_query() if filter else AlertQuery()
         store = info.context.alerts
+        if query.incident_id and await info.context.incidents.get(query.incident_id) is None:
+            # A restricted incident the caller does not take part in: as an unknown id.
+            return AlertConnection(edges=[], page_info=PageInfo.forward([], False), count=_none)
         page = await store.page(query, page_size(first), after)
         edges = [AlertEdge(cursor=c, node=Alert.from_domain(a)) for a, c in page.items]
         return AlertConnection(

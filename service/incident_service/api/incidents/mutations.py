@@ -171,7 +171,8 @@ class IncidentMutations:
             current = await incidents.get(object_id(input.id))
             if current is None:
                 raise not_found("incident")
-            children = await incidents.get_many(major.children_ids(current))
+            # Every child counts, also those the caller cannot see (named only by number).
+            children = await info.context.resources.incidents.get_many(major.children_ids(current))
             if current.parent_id is None or input.to is not IncidentStatus.RESOLVED:
                 return await apply_command(
                     info, input.id, major.guarded(command, children, input.to),
@@ -189,7 +190,9 @@ class IncidentMutations:
                 change = command(child, now, actor)
                 return change, major.child_resolved(parent, change.incident, now=now, actor=actor)
 
-            child, _ = await incidents.apply_together(
+            # The caller sees the child (read above); the parent gets its event whoever may
+            # read it, so the raw store, not the caller's view of it.
+            child, _ = await info.context.resources.incidents.apply_together(
                 current.id, current.parent_id, both, ("id", "id")
             )
             return child.incident

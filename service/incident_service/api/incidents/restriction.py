@@ -9,6 +9,7 @@ from incident_service.api.incidents.mutations import apply_command, incident_pay
 from incident_service.api.incidents.types import IncidentPayload
 from incident_service.api.permissions import IsResponder
 from incident_service.domain import restriction
+from incident_service.domain.principal import Role
 
 
 @strawberry.input(description="Restrict an incident to its participants, or lift that.")
@@ -52,16 +53,18 @@ class RestrictionMutations:
         )
 
     @strawberry.mutation(
-        description="Let someone see a restricted incident (a PARTICIPANT_ADDED event).",
+        description="Let someone see a restricted incident (a PARTICIPANT_ADDED event): by "
+        "ADMIN or one of the people who see it already.",
         permission_classes=[IsResponder],
     )
     async def add_participant(self, info: Info, input: ParticipantInput) -> IncidentPayload:
+        admin = info.context.principal.role >= Role.ADMIN
         return await incident_payload(
             lambda: apply_command(
                 info,
                 input.id,
                 lambda i, now, actor: restriction.add_participant(
-                    i, input.actor, now=now, actor=actor
+                    i, input.actor, now=now, actor=actor, admin=admin
                 ),
             )
         )

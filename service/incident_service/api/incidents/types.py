@@ -168,10 +168,6 @@ class Incident:
     )
     labels: list[str] = strawberry.field(description="Free-form labels.")
     roles: list[RoleAssignment] = strawberry.field(description="The response team.")
-    links: list[IncidentLink] = strawberry.field(
-        description="Related and duplicate incidents, and for a major incident the ones it "
-        "gathers (PARENT_OF)."
-    )
     component_impacts: list[ComponentImpact] = strawberry.field(
         description="Every impact period on components, oldest first; the open ones derive the "
         "components' status (see Service.statusReason)."
@@ -223,12 +219,6 @@ class Incident:
             roles=[
                 RoleAssignment(role=r.role, user=r.user, assigned_at=r.assigned_at) for r in i.roles
             ],
-            links=[
-                IncidentLink(
-                    kind=x.kind, incident_id=strawberry.ID(x.incident_id), linked_at=x.linked_at
-                )
-                for x in i.links
-            ],
             component_impacts=[
                 ComponentImpact(
                     status=c.status,
@@ -256,6 +246,24 @@ class Incident:
             service_ids=i.service_ids,
             domain=i,
         )
+
+    @strawberry.field(
+        description="Related and duplicate incidents, and for a major incident the ones it "
+        "gathers (PARENT_OF); links to incidents the caller may not see are left out."
+    )
+    async def links(self, info: Info) -> list[IncidentLink]:
+        links = self.domain.links
+        if not links:
+            return []
+        seen = await info.context.incidents.get_many([x.incident_id for x in links])
+        visible = {i.id for i in seen}
+        return [
+            IncidentLink(
+                kind=x.kind, incident_id=strawberry.ID(x.incident_id), linked_at=x.linked_at
+            )
+            for x in links
+            if x.incident_id in visible
+        ]
 
     @strawberry.field(
         description="The major incident this one belongs to (null: none). One level deep."

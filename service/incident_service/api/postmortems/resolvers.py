@@ -65,6 +65,10 @@ async def _pm_payload(
     )
 
 
+async def _none() -> int:
+    return 0
+
+
 def _guard(current: domain.Postmortem | None, expected: int | None) -> None:
     if expected is not None:
         domain.check_version(current, expected)
@@ -92,6 +96,10 @@ class PostmortemQueries:
             incident_id=object_id(f.incident_id, "incidentId") if f.incident_id else None,
         )
         now, store = clock.now(), info.context.action_items
+        if query.incident_id and await info.context.incidents.get(query.incident_id) is None:
+            # A restricted incident the caller does not take part in: as an unknown id.
+            empty = PageInfo.forward([], False)
+            return ActionItemConnection(edges=[], page_info=empty, count=_none)
         found, has_next = await store.page(query, now, page_size(first), after)
         # Items of a restricted incident the caller does not take part in are left out.
         seen = await info.context.incidents.get_many(list({a.incident_id for a, _ in found}))

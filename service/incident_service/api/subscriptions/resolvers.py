@@ -52,6 +52,12 @@ async def _next(subscriber: Subscriber[T]) -> T:
         raise
 
 
+#: Events after which a caller may no longer see the incident (domain/restriction.py).
+AUDIENCE_CHANGES = frozenset(
+    {"RESTRICTED", "PARTICIPANT_REMOVED", "ROLE_UNASSIGNED", "ROLE_ASSIGNED"}
+)
+
+
 async def _incident_events(info: Info, iid: str, last: int) -> AsyncGenerator[IncidentEvent, None]:
     store = info.context.incidents
     # Register first, then replay: whatever is written meanwhile is in the
@@ -77,6 +83,10 @@ async def _incident_events(info: Info, iid: str, last: int) -> AsyncGenerator[In
                 for m in missing:
                     last = m.seq
                     yield IncidentEvent.from_domain(m)
+            if event.type in AUDIENCE_CHANGES and await store.get(iid) is None:
+                # Restricted, or this caller no longer takes part: the stream ends as
+                # for an unknown incident, before the event is sent.
+                raise not_found("incident", "incidentId")
             last = event.seq
             yield IncidentEvent.from_domain(event)
 

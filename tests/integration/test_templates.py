@@ -14,7 +14,10 @@ from tests.conftest import service_env
 from tests.support.api import create_service, mutate
 from tests.support.processes import SERVICE_BIN, GraphQLClient, ServiceProcess
 
-TEMPLATE_FIELDS = "id name category impact labels builtin archived version tasks { title } roles"
+TEMPLATE_FIELDS = (
+    "id name category impact labels builtin archived version tasks { title } roles "
+    "restricted services { id }"
+)
 TEMPLATES = (
     f"query($all: Boolean!) {{ incidentTemplates(includeArchived: $all) {{ {TEMPLATE_FIELDS} }} }}"
 )
@@ -55,7 +58,7 @@ def by_name(gql: GraphQLClient, name: str) -> dict[str, object]:
 
 def test_declaring_from_the_ransomware_playbook(gql: GraphQLClient) -> None:
     template = by_name(gql, "Ransomware / data compromise")
-    assert template["builtin"] is True
+    assert template["builtin"] is True and template["restricted"] is True
     payload = mutate(
         gql, DECLARE, title="File servers encrypted", templateId=template["id"], labels=["finance"]
     )
@@ -81,6 +84,7 @@ def test_a_template_of_our_own_brings_its_runbook_and_services(gql: GraphQLClien
     )  # fmt: skip
     assert created["userErrors"] == []
     template = created["template"]
+    assert template["services"] == [{"id": service_id}]
     incident = mutate(
         gql, DECLARE, title="Card payments failing", templateId=template["id"], impact="LOW"
     )["incident"]

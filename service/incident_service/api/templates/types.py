@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,6 +15,7 @@ from incident_service.api.common import (
     UserError,
     Visibility,
 )
+from incident_service.api.context import Info
 from incident_service.domain import templates as domain
 from incident_service.domain.enums import Impact as DomainImpact
 from incident_service.domain.enums import IncidentCategory as DomainCategory
@@ -21,6 +23,9 @@ from incident_service.domain.enums import Urgency as DomainUrgency
 from incident_service.domain.enums import Visibility as DomainVisibility
 from incident_service.domain.tasks import TaskSpec
 from incident_service.domain.validation import object_id
+
+if TYPE_CHECKING:
+    from incident_service.api.services.types import Service
 
 
 @strawberry.type(description="A task a template copies into every incident declared from it.")
@@ -47,6 +52,16 @@ class IncidentTemplate:
         description="Services (components) added to incidents from it."
     )
     tasks: list[TemplateTask] = strawberry.field(description="The checklist it copies, in order.")
+
+    @strawberry.field(description="The services (components) added to incidents from it.")
+    async def services(
+        self, info: Info
+    ) -> list[Annotated[Service, strawberry.lazy("incident_service.api.services.types")]]:
+        from incident_service.api.services.types import Service
+
+        loaded = await info.context.service_loader.load_many([str(i) for i in self.service_ids])
+        return [Service.from_domain(s) for s in loaded if s is not None]
+
     roles: list[IncidentRole] = strawberry.field(description="The roles to fill.")
     runbook_url: str | None = strawberry.field(
         description="The runbook, linked (RUNBOOK) to every incident declared from it."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -268,13 +269,35 @@ def test_cursor_of_one_order_refused_by_another(gql: GraphQLClient, tag: str) ->
 
 
 def test_bad_timeline_cursor(gql: GraphQLClient, incident: Any) -> None:
-    for after in ("x", "-1", "1" * 20):
+    for after in ("x", "-1", "1" * 20, "²", "١٢"):
         response = gql.post(
             "query($id: ID!, $a: String){ incident(id: $id){ timeline(after: $a){ totalCount } } }",
             {"id": incident["id"], "a": after},
         )
         _assert_clean(response)
         assert response.json()["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
+def test_a_forged_list_cursor_with_a_huge_number_is_refused(gql: GraphQLClient) -> None:
+    forged = base64.urlsafe_b64encode(
+        json.dumps(["NEWEST_FIRST", [{"$d": "2026-01-01T00:00:00+00:00"}, 10**30]]).encode()
+    ).decode()
+    response = gql.post(LIST, {"first": 1, "after": forged})
+    _assert_clean(response)
+    assert response.json()["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
+def test_times_out_of_range_are_refused_clearly(gql: GraphQLClient, incident: Any) -> None:
+    for when in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00"):
+        response = gql.post(UPDATE, {"input": {"id": incident["id"], "impactStartedAt": when}})
+        _assert_clean(response)
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert "out of the representable range" in error["message"]
+    naive = gql.post(
+        UPDATE, {"input": {"id": incident["id"], "impactStartedAt": "2020-01-01T00:00:00"}}
+    )
+    assert naive.status_code == 200 and "errors" not in naive.json(), naive.text
 
 
 @pytest.mark.parametrize(

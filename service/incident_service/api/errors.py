@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
@@ -39,7 +40,12 @@ _CODES: tuple[tuple[str, str], ...] = (
 
 def code_for(error: GraphQLError) -> str | None:
     """The code of an error raised before execution; None for execution errors."""
-    if error.path is not None or error.original_error is not None:
+    if error.path is not None:
+        return None
+    original = error.original_error
+    # A variable Strawberry could not coerce (a bad DateTime) carries that error; any
+    # other original error was raised by the service itself.
+    if original is not None and not isinstance(original, StrawberryInputCoercionError):
         return None
     for fragment, code in _CODES:
         if fragment in error.message:

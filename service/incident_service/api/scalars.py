@@ -20,7 +20,11 @@ def parse_utc(value: str) -> datetime:
     parsed: datetime = dateutil.parser.isoparse(value)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+14:00 is before the first representable UTC instant.
+        raise ValueError(f"{value!r} is out of the representable range") from None
 
 
 UTC_DATETIME: ScalarDefinition = replace(

@@ -41,7 +41,14 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
         if name != order.name or len(values) != len(order.keys):
             raise ValueError
         return [_dec(v) for v in values]
-    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeDecodeError):
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        binascii.Error,
+        UnicodeDecodeError,
+    ):
         raise validation("after", "after is not a cursor from this list and order") from None
 
 
@@ -68,4 +75,6 @@ def _dec(value: Any) -> Any:
         return datetime.fromisoformat(value["$d"])
     if value is not None and not isinstance(value, (str, int, float)):
         raise ValueError
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError  # beyond what the database stores: a forged cursor
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
 
 from incident_service.api.errors import clear_message, code_for, strip_suggestions
 
@@ -33,3 +34,13 @@ def test_suggestions_are_stripped() -> None:
         )
         == "Value 'HIGHH' does not exist in 'Impact' enum."
     )
+
+
+def test_a_variable_that_cannot_be_coerced_is_bad_user_input() -> None:
+    original = StrawberryInputCoercionError("Value cannot represent a DateTime")
+    error = GraphQLError(
+        "Variable '$i' has invalid value at .when: Value cannot represent a DateTime",
+        original_error=original,
+    )
+    assert code_for(error) == "BAD_USER_INPUT"
+    assert code_for(GraphQLError("boom", original_error=RuntimeError("x"))) is None

@@ -401,7 +401,8 @@ class Incident:
 def _seq_cursor(after: str | None) -> int:
     if after is None:
         return 0
-    if not after.isdigit() or len(after) > 12:
+    # isascii: isdigit alone accepts "²", which int() refuses.
+    if not (after.isascii() and after.isdigit()) or len(after) > 12:
         raise validation("after", "after must be a cursor from this timeline")
     return int(after)
 

@@ -249,6 +249,16 @@ class Settings(BaseSettings):
             raise ValueError("OIDC_ISSUER: also set OIDC_JWKS_FILE or OIDC_HS256_SECRET")
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("OIDC_AUDIENCE: required when OIDC_ISSUER is set")
+        if self.admin_api_key and len(self.admin_api_key) < ADMIN_KEY_MIN:
+            raise ValueError(
+                f"ADMIN_API_KEY: at least {ADMIN_KEY_MIN} characters (it is a password for "
+                "everything; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if self.oidc_hs256_secret and len(self.oidc_hs256_secret.encode()) < HS256_SECRET_MIN:
+            raise ValueError(
+                f"OIDC_HS256_SECRET: at least {HS256_SECRET_MIN} bytes (RFC 7518: an HS256 key "
+                "is as long as the hash, 256 bits)"
+            )
         return self
 
     @property
@@ -322,6 +332,12 @@ class Settings(BaseSettings):
     @property
     def sla(self) -> SlaTargets:
         return SlaTargets()
+
+
+#: Shortest ADMIN_API_KEY accepted: guessable keys are refused at start.
+ADMIN_KEY_MIN = 24
+#: Shortest OIDC_HS256_SECRET accepted, in bytes.
+HS256_SECRET_MIN = 32
 
 
 class ConfigError(Exception):

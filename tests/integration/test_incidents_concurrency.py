@@ -135,3 +135,18 @@ def test_concurrent_notes_without_version_are_never_lost(gql: GraphQLClient, tag
     assert sorted(notes) == sorted(accepted)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert get(gql, incident["id"])["version"] == 1 + len(notes)
+
+
+def test_a_burst_of_notes_on_one_incident_all_land(gql: GraphQLClient, tag: str) -> None:
+    # 25 writers at once without expectedVersion: each re-runs on fresh state after a
+    # lost race, with a growing random wait, so none has to give up.
+    incident = declare(gql, tag=tag)
+
+    def work(client: GraphQLClient, i: int) -> list[bool]:
+        payload = mutate(client, ADD_NOTE, id=incident["id"], body=f"burst {i}")
+        return [payload["userErrors"] == []]
+
+    results = race(gql, 25, work)
+    assert all(ok for r in results for ok in r), results
+    notes = [e["message"] for e in timeline(gql, incident["id"]) if e["type"] == "NOTE_ADDED"]
+    assert sorted(notes) == sorted(f"burst {i}" for i in range(25))

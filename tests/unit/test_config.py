@@ -19,6 +19,11 @@ from incident_service.config import ConfigError, load_settings
         ({"SMTP_URL_FILE": "/"}, "SMTP_URL_FILE"),
         ({"SUBSCRIBE_RATE_LIMIT_PER_IP": "lots"}, "SUBSCRIBE_RATE_LIMIT_PER_IP"),
         ({"REQUIRE_POSTMORTEM_FOR": "P1,P9"}, "REQUIRE_POSTMORTEM_FOR"),
+        ({"ADMIN_API_KEY": "short"}, "ADMIN_API_KEY: at least 24"),
+        (
+            {"OIDC_ISSUER": "https://idp", "OIDC_AUDIENCE": "a", "OIDC_HS256_SECRET": "five5"},
+            "OIDC_HS256_SECRET: at least 32",
+        ),
     ],
 )
 def test_bad_auth_and_email_settings_name_the_variable(

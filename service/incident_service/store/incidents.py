@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,7 +37,14 @@ _ORDERS: dict[IncidentOrder, Order] = {
 SLA_KIND = "sla"
 
 #: Attempts for a command without expectedVersion that races another writer.
-_RETRIES = 5
+_RETRIES = 12
+
+
+async def _back_off(attempt: int) -> None:
+    """Before re-running a command that lost a race: a random wait that grows with each
+    loss (full jitter, at most about 0.3 s), so writers that collided spread out
+    instead of colliding again at once."""
+    await asyncio.sleep(random.uniform(0, min(0.3, 0.005 * 2**attempt)))
 
 
 def sla_job_id(incident_id: str) -> str:
@@ -212,7 +220,9 @@ class IncidentStore:
         With `expected_version`, a mismatch is a CONFLICT and nothing is written.
         Without it, a race with another writer re-runs the command on fresh state.
         """
-        for _ in range(_RETRIES):
+        for attempt in range(_RETRIES):
+            if attempt:
+                await _back_off(attempt)
             incident = await self.get(incident_id)
             if incident is None:
                 raise not_found("incident")

@@ -119,3 +119,8 @@ async def payload(
     except DomainError as error:
         return failed([UserError.from_domain(error)])
     return ok(result)
+
+
+async def no_count() -> int:
+    """The totalCount of a connection known to be empty (nothing to count)."""
+    return 0

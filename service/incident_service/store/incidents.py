@@ -141,6 +141,8 @@ class IncidentStore:
         return codec.incident_from_doc(doc) if doc else None
 
     async def get_many(self, ids: list[str]) -> list[Incident]:
+        if not ids:
+            return []  # most incidents have no children or links: no round trip
         docs = await self._incidents.find({"_id": {"$in": ids}}).to_list()
         return [codec.incident_from_doc(d) for d in docs]
 

@@ -22,7 +22,7 @@ from incident_service.api.alerts.types import (
     IntegrationPayload,
     ReportAlertInput,
 )
-from incident_service.api.common import PageInfo, payload
+from incident_service.api.common import PageInfo, no_count, payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsAlertSender, IsViewer
 from incident_service.domain import alerts as domain
@@ -67,10 +67,6 @@ async def _sender(info: Info, key: str | None) -> integrations.Integration:
     return found
 
 
-async def _none() -> int:
-    return 0
-
-
 @strawberry.type
 class AlertQueries:
     @strawberry.field(
@@ -87,7 +83,7 @@ class AlertQueries:
         store = info.context.alerts
         if query.incident_id and await info.context.incidents.get(query.incident_id) is None:
             # A restricted incident the caller does not take part in: as an unknown id.
-            return AlertConnection(edges=[], page_info=PageInfo.forward([], False), count=_none)
+            return AlertConnection(edges=[], page_info=PageInfo.forward([], False), count=no_count)
         page = await store.page(query, page_size(first), after)
         edges = [AlertEdge(cursor=c, node=Alert.from_domain(a)) for a, c in page.items]
         return AlertConnection(

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from incident_service import clock
-from incident_service.api.common import PageInfo, payload
+from incident_service.api.common import PageInfo, no_count, payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsResponder, IsViewer
 from incident_service.api.postmortems.types import (
@@ -65,10 +65,6 @@ async def _pm_payload(
     )
 
 
-async def _none() -> int:
-    return 0
-
-
 def _guard(current: domain.Postmortem | None, expected: int | None) -> None:
     if expected is not None:
         domain.check_version(current, expected)
@@ -99,7 +95,7 @@ class PostmortemQueries:
         if query.incident_id and await info.context.incidents.get(query.incident_id) is None:
             # A restricted incident the caller does not take part in: as an unknown id.
             empty = PageInfo.forward([], False)
-            return ActionItemConnection(edges=[], page_info=empty, count=_none)
+            return ActionItemConnection(edges=[], page_info=empty, count=no_count)
         found, has_next = await store.page(query, now, page_size(first), after)
         # Items of a restricted incident the caller does not take part in are left out.
         seen = await info.context.incidents.get_many(list({a.incident_id for a, _ in found}))

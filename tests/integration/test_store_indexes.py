@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 from pymongo import MongoClient
 
+from incident_service.store.database import INDEXES, Database
 from tests.support.processes import ServiceProcess
 
 
@@ -58,3 +61,20 @@ def test_indexes_behind_every_query(mongo_uri: str, service: ServiceProcess) -> 
         assert list(jobs["due"]["key"].items()) == [("status", 1), ("dueAt", 1)]
     finally:
         client.close()
+
+
+def test_replicas_starting_together_on_a_new_database_all_start(mongo_uri: str) -> None:
+    """A first `kubectl apply` starts every replica at once on an empty database: each
+    creates the collections, and the ones that lose the race must start all the same."""
+    name = f"race_{uuid.uuid4().hex[:8]}"
+
+    async def start_together() -> set[str]:
+        replicas = [Database(mongo_uri, name) for _ in range(4)]
+        try:
+            await asyncio.gather(*(db.ensure_indexes() for db in replicas))
+            return set(await replicas[0].db.list_collection_names())
+        finally:
+            for db in replicas:
+                await db.close()
+
+    assert set(INDEXES) <= asyncio.run(start_together())

@@ -17,13 +17,15 @@ from pymongo import (
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConfigurationError, PyMongoError
+from pymongo.errors import CollectionInvalid, ConfigurationError, OperationFailure, PyMongoError
 
 from incident_service.store.codec import Doc
 
 #: The body of a transaction: it may run more than once (transient errors are retried).
 Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 
+#: The server error of a create_collection that lost a race with another replica.
+NAMESPACE_EXISTS = 48
 #: How long outbound messages and the webhook delivery log are kept.
 RETENTION_SECONDS = 30 * 86400
 
@@ -313,12 +315,20 @@ class Database:
     async def ensure_indexes(self, indexes: Mapping[str, list[IndexModel]] = INDEXES) -> None:
         """Create the collections and their indexes.
 
-        Idempotent: creating an index that exists with the same spec is a no-op.
+        Idempotent: creating an index that exists with the same spec is a no-op, and a
+        collection another replica created since the listing (several replicas starting
+        on a new database at once) is taken as it is.
         """
         existing = set(await self.db.list_collection_names())
         for name, models in indexes.items():
             if name not in existing:
-                await self.db.create_collection(name)
+                try:
+                    await self.db.create_collection(name)
+                except CollectionInvalid:
+                    pass
+                except OperationFailure as exc:
+                    if exc.code != NAMESPACE_EXISTS:
+                        raise
             await self.db[name].create_indexes(models)
 
     async def ping(self) -> bool:

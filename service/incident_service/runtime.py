@@ -129,7 +129,10 @@ class Runtime:
         )
         status_pages = StatusPageStore(db, maintenances, s.status_page_history_days)
         self.webhook_client = WebhookClient(
-            allow_private=s.webhook_private_targets_allowed, timeout=s.webhook_timeout_seconds
+            allow_private=s.webhook_private_targets_allowed,
+            timeout=s.webhook_timeout_seconds,
+            # An endpoint's first attempts (fan-out) and its retries (delivery jobs).
+            per_endpoint=2 * s.webhook_endpoint_concurrency,
         )
         dispatcher = WebhookDispatcher(
             webhooks,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpcore
+from cachetools import LRUCache
 
 from incident_service.domain.webhooks import forbidden_address
 
@@ -174,23 +175,62 @@ class Response:
     error: str | None = None
 
 
+class _Pools(LRUCache[str, httpcore.AsyncConnectionPool]):
+    """A connection pool per endpoint, the least recently used closed past `maxsize`."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def popitem(self) -> tuple[str, httpcore.AsyncConnectionPool]:
+        key, pool = super().popitem()
+        task = asyncio.get_running_loop().create_task(pool.aclose())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        return key, pool
+
+    async def aclose(self) -> None:
+        pools = list(self.values())
+        self.clear()
+        await asyncio.gather(*(p.aclose() for p in pools), *self._closing)
+
+
 class WebhookClient:
-    """One pool per process; each POST is bounded in time and in what it reads."""
+    """Connection pools per endpoint; each POST is bounded in time and in what it reads.
 
-    def __init__(self, *, allow_private: bool, timeout: float) -> None:
+    One pool per endpoint, not one for all: the pool looks at each of its idle
+    connections on every request, so one shared pool cost more per request
+    the more endpoints there were (and an endpoint's slow receiver could hold
+    connections the others need)."""
+
+    def __init__(
+        self, *, allow_private: bool, timeout: float, per_endpoint: int = 8, endpoints: int = 1024
+    ) -> None:
         self._timeout = timeout
-        self._pool = httpcore.AsyncConnectionPool(
-            network_backend=GuardedBackend(allow_private),
-            max_connections=200,
-            max_keepalive_connections=50,
-            keepalive_expiry=30.0,
-        )
+        self._backend = GuardedBackend(allow_private)
+        self._per_endpoint = per_endpoint
+        self._pools = _Pools(endpoints)
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> Response:
+    def _pool(self, endpoint: str) -> httpcore.AsyncConnectionPool:
+        pool = self._pools.get(endpoint)
+        if pool is None:
+            pool = httpcore.AsyncConnectionPool(
+                network_backend=self._backend,
+                max_connections=self._per_endpoint,
+                max_keepalive_connections=self._per_endpoint,
+                keepalive_expiry=30.0,
+            )
+            self._pools[endpoint] = pool
+        return pool
+
+    async def post(
+        self, url: str, headers: dict[str, str], body: bytes, *, endpoint: str
+    ) -> Response:
+        """POST `body` to `url` over `endpoint`'s connections."""
         started = time.perf_counter()
         try:
             status, retry_after = await asyncio.wait_for(
-                self._send(url, headers, body), self._timeout
+                self._send(self._pool(endpoint), url, headers, body), self._timeout
             )
         except TimeoutError:
             return Response(None, _ms(started), error=f"no answer within {self._timeout:g}s")
@@ -209,7 +249,9 @@ class WebhookClient:
             return Response(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:300])
         return Response(status, _ms(started), retry_after)
 
-    async def _send(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str | None]:
+    async def _send(
+        self, pool: httpcore.AsyncConnectionPool, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str | None]:
         request_headers = [
             ("content-type", "application/json"),
             ("user-agent", USER_AGENT),
@@ -217,7 +259,7 @@ class WebhookClient:
         ]
         timeouts = {"connect": self._timeout, "read": self._timeout, "write": self._timeout,
                     "pool": self._timeout}  # fmt: skip
-        async with self._pool.stream(
+        async with pool.stream(
             "POST", url, headers=request_headers, content=body, extensions={"timeout": timeouts}
         ) as response:
             read = 0
@@ -234,7 +276,7 @@ class WebhookClient:
             return response.status, retry_after
 
     async def close(self) -> None:
-        await self._pool.aclose()
+        await self._pools.aclose()
 
 
 def _ms(started: float) -> int:

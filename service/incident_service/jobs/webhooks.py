@@ -176,7 +176,7 @@ class WebhookDispatcher:
     ) -> tuple[AttemptRecord, Verdict]:
         """One POST and what it means for the delivery (`attempts` made before)."""
         headers, body = self.render(endpoint, message_doc, now)
-        response = await self._client.post(endpoint.url, headers, body)
+        response = await self._client.post(endpoint.url, headers, body, endpoint=endpoint.id)
         record = AttemptRecord(now, response.status_code, response.latency_ms, response.error)
         retry_after = domain.parse_retry_after(response.retry_after, now)
         verdict = domain.judge(attempts + 1, record, self._schedule, retry_after)

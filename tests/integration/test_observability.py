@@ -173,3 +173,30 @@ def test_logs_are_json_with_the_request_id_and_no_secrets(proc: ServiceProcess) 
     text = proc.log_path.read_text() if proc.log_path else ""
     assert ADMIN_KEY not in text
     assert LEAKY_KEY not in text
+
+
+def test_client_errors_are_one_info_line_without_a_traceback(proc: ServiceProcess) -> None:
+    """A 2 KB document of unknown directives once wrote 66 KB of ERROR tracebacks."""
+    rid = "obs-flood-" + uuid.uuid4().hex[:8]
+    flood = "{ __typename " + "@nope " * 300 + "}"
+    answer = httpx.post(
+        f"{proc.url}/graphql",
+        json={"query": flood},
+        headers={"accept": "application/graphql-response+json", "x-request-id": rid},
+        timeout=30,
+    )
+    errors = answer.json()["errors"]
+    assert answer.status_code == 400 and len(errors) > 50
+
+    def about_the_flood() -> list[dict[str, Any]]:
+        return [r for r in log_lines(proc) if r.get("request_id") == rid]
+
+    wait_for(
+        lambda: any(r.get("logger") == "uvicorn.access" for r in about_the_flood()),
+        timeout=60,
+        interval=0.1,
+    )
+    lines = [r for r in about_the_flood() if r.get("logger") != "uvicorn.access"]
+    assert [r["level"] for r in lines] == ["INFO"], lines
+    assert f"{len(errors)} client error(s)" in lines[0]["message"]
+    assert "Traceback" not in json.dumps(lines)

@@ -159,3 +159,24 @@ class MaskUnexpected(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": rid}
         return masked
+
+
+def log_client_errors(errors: list[GraphQLError]) -> None:
+    """One INFO line for a request's client errors, without a traceback.
+
+    The unexpected ones are left to MaskUnexpected, which logs each at ERROR with
+    its traceback and request id; a client error is the client's to fix, and a
+    document of a thousand bad directives must not write a thousand tracebacks.
+    """
+    expected = [e for e in errors if not should_mask(e)]
+    if not expected or not log.isEnabledFor(logging.INFO):
+        return
+    first = expected[0]
+    code = (first.extensions or {}).get("code") or code_for(first) or "-"
+    log.info(
+        "%d client error(s) (request %s), first %s: %s",
+        len(expected),
+        requestid.current() or "-",
+        code,
+        first.message[:200],
+    )

@@ -24,11 +24,14 @@ from json.encoder import encode_basestring_ascii as _string
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
 from strawberry.utils.await_maybe import await_maybe
+
+from incident_service.api.errors import log_client_errors
 
 #: Key order of the result messages that take the short encoding path.
 _MESSAGE_KEYS = ("id", "type", "payload")
@@ -244,6 +247,12 @@ class SharedEventSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.shared_events = SharedEvents()
         super().__init__(*args, **kwargs)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Not Strawberry's default (every error at ERROR with a traceback).
+        log_client_errors(errors)
 
     def create_extensions_runner(
         self, execution_context: Any, extensions: list[Any]

@@ -86,13 +86,18 @@ class ServiceProcess:
             return self.process.wait()
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
 class GraphQLClient:
     """Minimal HTTP GraphQL client for tests: returns the decoded JSON body."""
 
     def __init__(self, url: str, key: str | None = ADMIN_KEY) -> None:
         self.url = f"{url}/graphql"
         self.key = key
-        self.http = httpx.Client(timeout=30)
+        # The media type of GraphQL over HTTP: request errors answer 4xx (with
+        # application/json, or no Accept, they would answer 200).
+        self.http = httpx.Client(timeout=30, headers={"accept": GRAPHQL_RESPONSE})
 
     def headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}

@@ -39,12 +39,15 @@ JSON = "application/json"
 def negotiate(accept: str | None) -> str | None:
     """Pick the response media type from Accept; None means nothing acceptable.
 
-    Preference follows the q-values (RFC 9110), ties in the client's order;
-    q=0 means "not this one".
+    Preference follows the q-values (RFC 9110), then a named type before a
+    wildcard, then the client's order;
+    q=0 means "not this one". No Accept, or a wildcard, gets application/json
+    (GraphQL over HTTP: a client that did not ask for the new media type may
+    not know it, and every client knows JSON).
     """
     if not accept:
-        return GRAPHQL_RESPONSE
-    ranked: list[tuple[float, int, str]] = []
+        return JSON
+    ranked: list[tuple[float, bool, int, str]] = []
     for index, part in enumerate(accept.split(",")):
         media, *params = (p.strip().lower() for p in part.split(";"))
         q = 1.0
@@ -56,11 +59,11 @@ def negotiate(accept: str | None) -> str | None:
                 except ValueError:
                     q = 0.0
         if q > 0:
-            ranked.append((-q, index, media))
-    for _, _, media in sorted(ranked):
-        if media in (GRAPHQL_RESPONSE, "application/*", "*/*"):
+            ranked.append((-q, media.endswith("*"), index, media))
+    for *_, media in sorted(ranked):
+        if media == GRAPHQL_RESPONSE:
             return GRAPHQL_RESPONSE
-        if media == JSON:
+        if media in (JSON, "application/*", "*/*"):
             return JSON
     return None
 

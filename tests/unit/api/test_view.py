@@ -10,12 +10,14 @@ from incident_service.api.view import GRAPHQL_RESPONSE, JSON, negotiate
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        (None, GRAPHQL_RESPONSE),
-        ("", GRAPHQL_RESPONSE),
+        (None, JSON),
+        ("", JSON),
         (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
         (JSON, JSON),
-        ("*/*", GRAPHQL_RESPONSE),
-        ("application/*", GRAPHQL_RESPONSE),
+        ("*/*", JSON),
+        ("application/*", JSON),
+        (f"*/*, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0.5, */*", JSON),
         (f"{JSON}, {GRAPHQL_RESPONSE}", JSON),
         (f"{JSON};q=0.9, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE};q=0, {JSON}", JSON),

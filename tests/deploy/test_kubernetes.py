@@ -309,6 +309,15 @@ def test_ports_agree_between_deployment_service_ingress_and_networkpolicy(overla
         named_port(c, port["port"]) for rule in policy["spec"]["ingress"] for port in rule["ports"]
     ]
     assert ingress_ports == [http], "ingress only to the HTTP port"
+    # From the ingress controller and Prometheus only: FORWARDED_ALLOW_IPS trusts the pod
+    # network, so any other pod reaching the port would choose its own client IP.
+    (rule,) = policy["spec"]["ingress"]
+    sources = {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for peer in rule["from"]
+    }
+    assert sources == {"ingress-nginx", "monitoring"}
+    assert all(set(peer) == {"namespaceSelector"} for peer in rule["from"])
     egress_ports = {
         (port["port"], port.get("protocol", "TCP"))
         for rule in policy["spec"]["egress"]
@@ -431,3 +440,7 @@ def test_client_ip_comes_from_the_ingress_not_from_the_client(overlay: str) -> N
     # A client sends a made-up X-Forwarded-For; nginx appends the real address.
     host, _ = trusted.get_trusted_client_address("6.6.6.6, 203.0.113.9")
     assert host == "203.0.113.9"
+    # ingress-nginx by default replaces the header with the address it saw: a client
+    # with a private address (inside the trusted ranges) is still itself.
+    host, _ = trusted.get_trusted_client_address("10.20.30.40")
+    assert host == "10.20.30.40"

@@ -7,7 +7,11 @@ its Python engine would otherwise compete with the service for the GIL.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +45,34 @@ def executable() -> str:
     return found
 
 
+#: Where a running embedded database records itself: `<its pid> <the service's pid>`.
+PID_FILE = "secantusd.pid"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the database gets SIGTERM when the service dies, even by kill -9."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 class EmbeddedMongo:
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.data_dir = data_dir
@@ -52,9 +84,36 @@ class EmbeddedMongo:
     def uri(self) -> str:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / PID_FILE
+
+    def _reclaim(self) -> None:
+        """Stop the database a dead service left running on this folder (it would hold
+        the folder's lock, and every restart would fail); refuse if its service lives."""
+        try:
+            db_pid, owner = (int(x) for x in self.pid_file.read_text().split())
+        except (OSError, ValueError):
+            return
+        storage = str(self.data_dir / "db")
+        if not _alive(db_pid) or storage not in _cmdline(db_pid):
+            return  # gone, or the pid now belongs to something else
+        if owner != os.getpid() and _alive(owner):
+            raise EmbeddedError(
+                f"DATA_DIR {self.data_dir} is in use by another incident-service (pid {owner}); "
+                "stop it or choose another DATA_DIR"
+            )
+        os.kill(db_pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(db_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(db_pid):
+            os.kill(db_pid, signal.SIGKILL)
+
     def start(self, timeout: float = 30.0) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._reclaim()
             log = (self.data_dir / "secantusd.log").open("ab")
         except OSError as exc:
             raise EmbeddedError(
@@ -72,8 +131,14 @@ class EmbeddedMongo:
             "WARNING",
         ]
         self.process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
+        with contextlib.suppress(OSError):
+            self.pid_file.write_text(f"{self.process.pid} {os.getpid()}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -100,6 +165,8 @@ class EmbeddedMongo:
             client.close()
 
     def stop(self, timeout: float = 10.0) -> None:
+        with contextlib.suppress(OSError):
+            self.pid_file.unlink()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()

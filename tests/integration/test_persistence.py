@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from incident_service.embedded import PID_FILE, EmbeddedError, EmbeddedMongo
 from tests.support.api import ADD_NOTE, declare, get, ok, timeline
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 
@@ -90,3 +93,55 @@ def test_make_run_flow_generates_and_keeps_an_admin_key(tmp_path: Path, tag: str
         ) == {"incidents": {"totalCount": 1}}
     finally:
         again.stop()
+
+
+@pytest.mark.slow
+def test_a_restart_after_kill_9_finds_the_database_free(tmp_path: Path, tag: str) -> None:
+    """kill -9 of the service once left its embedded database running, holding the
+    folder's lock: every restart failed until someone killed it by hand."""
+    data, log = tmp_path / "data", tmp_path / "service.log"
+    first = _embedded(data, log).start(timeout=120)
+    declare(GraphQLClient(first.url), "Before the crash", tag=tag)
+    first.signal(signal.SIGKILL)
+    first.stop()
+    second = _embedded(data, log).start(timeout=120)
+    try:
+        found = GraphQLClient(second.url)(
+            "query($f: IncidentFilter){ incidents(filter: $f){ totalCount } }",
+            {"f": {"label": tag}},
+        )
+        assert found == {"incidents": {"totalCount": 1}}
+    finally:
+        assert second.stop() == 0
+
+
+def test_an_orphaned_database_is_stopped_and_a_live_owner_refused(tmp_path: Path) -> None:
+    """The pid file names the database and its service: a database whose service is gone
+    is stopped at the next start; one whose service lives is left alone, with a clear
+    refusal."""
+    orphan = EmbeddedMongo(tmp_path)
+    orphan.start(timeout=60)
+    assert orphan.process is not None
+    db_pid = orphan.process.pid
+    try:
+        gone = _exited_pid()
+        (tmp_path / PID_FILE).write_text(f"{db_pid} {gone}\n")
+        restarted = EmbeddedMongo(tmp_path)
+        restarted.start(timeout=60)
+        try:
+            assert orphan.process.wait(timeout=15) is not None  # stopped by the restart
+            # Now a live owner (this test process's parent stands in for a running service).
+            assert restarted.process is not None
+            (tmp_path / PID_FILE).write_text(f"{restarted.process.pid} {os.getppid()}\n")
+            with pytest.raises(EmbeddedError, match="in use by another incident-service"):
+                EmbeddedMongo(tmp_path).start(timeout=60)
+        finally:
+            restarted.stop()
+    finally:
+        orphan.stop()
+
+
+def _exited_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

@@ -45,6 +45,7 @@ lint: $(VENV)/.dev-installed
 
 schema: $(VENV)/.run-installed
 	$(BIN)/incident-service export-schema > schema/schema.graphql
+	$(BIN)/incident-service operations-manifest schema/operations > service/incident_service/api/operations.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info service/*.egg-info

@@ -1,4 +1,5 @@
-"""Command line: `incident-service serve | export-schema | create-api-key | templates restore`."""
+"""Command line: `incident-service serve | export-schema | operations-manifest |
+create-api-key | templates restore`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
     sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
+    manifest = sub.add_parser(
+        "operations-manifest",
+        help="print the persisted-documents manifest of a folder of .graphql operations",
+    )
+    manifest.add_argument("folder", type=Path, help="e.g. schema/operations")
     create_key = sub.add_parser(
         "create-api-key", help="create an API key in the configured database; prints it once"
     )
@@ -39,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             return _create_api_key(load_settings(), args.name, args.role)
         if args.command == "templates":
             return _restore_templates(load_settings())
+        if args.command == "operations-manifest":
+            return _operations_manifest(args.folder)
         return _export_schema()
     except ConfigError as exc:
         _say(str(exc))
@@ -47,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _say(message: str) -> None:
     print(f"incident-service: {message}", file=sys.stderr)
+
+
+def _operations_manifest(folder: Path) -> int:
+    from incident_service.api.persisted import build_manifest, dump_manifest
+
+    sys.stdout.write(dump_manifest(build_manifest(folder)))
+    return 0
 
 
 def _export_schema() -> int:

@@ -133,6 +133,19 @@ def test_client_chosen_operation_names_cannot_explode_the_series(proc: ServicePr
     assert value(metrics, ops, operation="other", type="query") >= 1
 
 
+def test_anonymous_callers_cannot_take_the_operation_labels(proc: ServiceProcess) -> None:
+    """Anyone may name an operation: anonymous names never become labels, so a flood of
+    them leaves the label set for the shipped operations and signed-in callers."""
+    anonymous = GraphQLClient(proc.url, key=None)
+    for n in range(40):
+        anonymous.post(f"query Flood{n} {{ statusPage {{ overallStatus }} }}")
+    GraphQLClient(proc.url)("query FrontendOwnQuery { services { id } }")
+    GraphQLClient(proc.url)("query Services { services { id } }")
+    names = {dict(labels).get("operation") for (_, labels) in samples(proc.url)}
+    assert not any(name and name.startswith("Flood") for name in names)
+    assert {"FrontendOwnQuery", "Services"} <= names
+
+
 def log_lines(proc: ServiceProcess) -> list[dict[str, Any]]:
     assert proc.log_path is not None
     lines = [ln for ln in proc.log_path.read_text().splitlines() if ln.strip()]

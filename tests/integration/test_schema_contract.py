@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import graphql
 import pytest
 
+from incident_service.api.persisted import MANIFEST_PATH, Manifest
 from tests.support.processes import SERVICE_BIN, GraphQLClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +34,24 @@ def test_exported_schema_matches_the_file() -> None:
         "schema/schema.graphql is stale: run `incident-service export-schema > "
         "schema/schema.graphql` and commit it"
     )
+
+
+def test_operations_manifest_matches_the_folder() -> None:
+    """The persisted-documents manifest the service loads is schema/operations/, hashed."""
+    exported = subprocess.run(
+        [SERVICE_BIN, "operations-manifest", "schema/operations"],
+        capture_output=True, text=True, timeout=120, check=True, cwd=REPO,
+    )  # fmt: skip
+    shipped = MANIFEST_PATH.read_text(encoding="utf-8")
+    assert exported.stdout == shipped, (
+        "service/incident_service/api/operations.json is stale: run `incident-service "
+        "operations-manifest schema/operations > service/incident_service/api/operations.json`"
+    )
+    manifest = Manifest.load()
+    for path in sorted((REPO / "schema" / "operations").glob("*.graphql")):
+        text = path.read_text(encoding="utf-8")
+        assert manifest.bodies[hashlib.sha256(text.encode()).hexdigest()] == text
+        assert path.stem in manifest.names
 
 
 def test_every_type_and_field_has_a_description() -> None:

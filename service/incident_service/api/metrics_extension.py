@@ -16,12 +16,24 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from incident_service.domain.principal import ANONYMOUS, Role
 from incident_service.observability import metrics
 
 MASKED = "INTERNAL_SERVER_ERROR"
 
 
+def graphql_metrics(labels: metrics.OperationLabels) -> type[SchemaExtension]:
+    """The extension, labelling operations by `labels`."""
+
+    class Labelled(GraphQLMetrics):
+        operation_labels = labels
+
+    return Labelled
+
+
 class GraphQLMetrics(SchemaExtension):
+    operation_labels = metrics.OperationLabels(frozenset())
+
     def on_operation(self) -> Iterator[None]:
         self._subscription: str | None = None
         self._streamed = False
@@ -47,7 +59,10 @@ class GraphQLMetrics(SchemaExtension):
 
     def _finish(self, elapsed: float) -> None:
         ctx = self.execution_context
-        name = metrics.operation_label(ctx.operation_name)
+        principal = getattr(ctx.context, "principal", ANONYMOUS)
+        name = self.operation_labels.label(
+            ctx.operation_name, signed_in=principal.role is not Role.ANONYMOUS
+        )
         kind = self._type()
         metrics.GRAPHQL_OPERATIONS.labels(name, kind).inc()
         if self._subscription is not None:

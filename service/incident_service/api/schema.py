@@ -15,6 +15,7 @@ from incident_service.api.incidents.restriction import RestrictionMutations
 from incident_service.api.incidents.stats import StatsQueries
 from incident_service.api.incidents.tasks import TaskMutations
 from incident_service.api.maintenance.resolvers import MaintenanceMutations, MaintenanceQueries
+from incident_service.api.persisted import Manifest
 from incident_service.api.postmortems.resolvers import PostmortemMutations, PostmortemQueries
 from incident_service.api.scalars import SCALAR_OVERRIDES
 from incident_service.api.services.resolvers import ServiceMutations, ServiceQueries
@@ -71,7 +72,7 @@ def build_schema(settings: Settings | None = None) -> SharedEventSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions(settings, Documents(settings)),
+        extensions=extensions(settings, Documents(settings), Manifest.load()),
         execution_context_class=SharedEventExecutor,
         scalar_overrides=SCALAR_OVERRIDES,
     )

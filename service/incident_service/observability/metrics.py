@@ -179,27 +179,38 @@ DRAINING = Gauge(
     "1 while the process drains after SIGTERM, else 0.",
 )
 
-# Client-chosen operation names become label values: keep them short,
-# plain, and few, so a misbehaving client cannot blow up the series count.
+#: Label values for operation names a signed-in caller chose, beyond the shipped ones.
 MAX_OPERATION_NAMES = 300
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_seen_names: set[str] = set()
-_seen_lock = threading.Lock()
 
 
-def operation_label(name: str | None) -> str:
-    """The label value for a GraphQL operation name: the name, 'anonymous' or 'other'."""
-    if not name:
-        return "anonymous"
-    if not _NAME.match(name):
-        return "other"
-    with _seen_lock:
-        if name in _seen_names:
+class OperationLabels:
+    """Client-chosen operation names as label values, kept few so that no client can
+    blow up the series count: the shipped operations' names always; names signed-in
+    callers use, up to `limit` (a key is issued by an ADMIN and rate limited);
+    'anonymous' for an unnamed operation, 'other' for the rest (an anonymous caller's
+    own names among them: anyone may send any name)."""
+
+    def __init__(self, known: frozenset[str], limit: int = MAX_OPERATION_NAMES) -> None:
+        self._known = known
+        self._limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, name: str | None, *, signed_in: bool) -> str:
+        if not name:
+            return "anonymous"
+        if name in self._known:
             return name
-        if len(_seen_names) >= MAX_OPERATION_NAMES:
+        if not signed_in or not _NAME.match(name):
             return "other"
-        _seen_names.add(name)
-        return name
+        with self._lock:
+            if name in self._seen:
+                return name
+            if len(self._seen) >= self._limit:
+                return "other"
+            self._seen.add(name)
+            return name
 
 
 def observe_change(change: Mapping[str, Any], now: float | None = None) -> None:

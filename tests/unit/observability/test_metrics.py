@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from bson.timestamp import Timestamp
 from prometheus_client import Counter, Info
 from prometheus_client.metrics import MetricWrapperBase
@@ -20,17 +19,24 @@ def lag_count() -> tuple[float, float]:
     )
 
 
-def test_operation_labels_are_plain_short_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert metrics.operation_label(None) == "anonymous"
-    assert metrics.operation_label("ListIncidents") == "ListIncidents"
-    assert metrics.operation_label("x" * 65) == "other"
-    assert metrics.operation_label('bad"name') == "other"
-    monkeypatch.setattr(metrics, "_seen_names", set())
-    monkeypatch.setattr(metrics, "MAX_OPERATION_NAMES", 2)
-    assert metrics.operation_label("One") == "One"
-    assert metrics.operation_label("Two") == "Two"
-    assert metrics.operation_label("Three") == "other"
-    assert metrics.operation_label("One") == "One"
+def test_operation_labels_are_plain_short_and_bounded() -> None:
+    labels = metrics.OperationLabels(frozenset({"ListIncidents"}), limit=2)
+    assert labels.label(None, signed_in=True) == "anonymous"
+    assert labels.label("ListIncidents", signed_in=True) == "ListIncidents"
+    assert labels.label("x" * 65, signed_in=True) == "other"
+    assert labels.label('bad"name', signed_in=True) == "other"
+    assert labels.label("One", signed_in=True) == "One"
+    assert labels.label("Two", signed_in=True) == "Two"
+    assert labels.label("Three", signed_in=True) == "other"
+    assert labels.label("One", signed_in=True) == "One"
+
+
+def test_anonymous_callers_get_labels_only_for_shipped_operations() -> None:
+    labels = metrics.OperationLabels(frozenset({"StatusPage"}))
+    assert labels.label("StatusPage", signed_in=False) == "StatusPage"
+    # An anonymous flood of made-up names takes no label away from real operations.
+    assert {labels.label(f"Flood{n}", signed_in=False) for n in range(1000)} == {"other"}
+    assert labels.label("FrontendQuery", signed_in=True) == "FrontendQuery"
 
 
 def test_change_lag_from_wall_time_or_cluster_time() -> None:

@@ -13,6 +13,7 @@ from tests.support.api import (
     TRANSITION,
     UPDATE,
     count,
+    create_key,
     declare,
     get,
     mutate,
@@ -41,13 +42,46 @@ def race(gql: GraphQLClient, n: int, work: Callable[[GraphQLClient, int], Any]) 
 def test_same_idempotency_key_same_incident(gql: GraphQLClient, tag: str) -> None:
     key = f"{tag}-alert-1"
     first = declare(gql, "Disk full", tag=tag, idempotencyKey=key)
-    again = declare(gql, "Disk full (retry with other fields)", tag=tag, idempotencyKey=key)
+    again = declare(gql, "Disk full", tag=tag, idempotencyKey=key)
     assert again["id"] == first["id"] and again["key"] == first["key"]
-    assert again["title"] == "Disk full" and again["version"] == 1
+    assert again["version"] == 1
     other = declare(gql, "Disk full", tag=tag, idempotencyKey=f"{key}-other")
     assert other["id"] != first["id"]
     assert count(gql, label=tag) == 2
     assert len(timeline(gql, first["id"])) == 1
+
+
+def test_an_idempotency_key_with_another_declaration_is_refused(
+    gql: GraphQLClient, tag: str
+) -> None:
+    key = f"{tag}-reused"
+    first = declare(gql, "Disk full", tag=tag, idempotencyKey=key)
+    for change in ({"title": "Disk full (other text)"}, {"title": "Disk full", "impact": "HIGH"}):
+        payload = mutate(gql, DECLARE, labels=[tag], idempotencyKey=key, **change)
+        assert payload["incident"] is None
+        assert payload["userErrors"] == [
+            {
+                "field": ["input", "idempotencyKey"],
+                "code": "IDEMPOTENCY_KEY_REUSED",
+                "message": payload["userErrors"][0]["message"],
+            }
+        ]
+    assert count(gql, label=tag) == 1
+    assert get(gql, first["id"])["title"] == "Disk full"
+
+
+def test_idempotency_keys_are_per_caller(gql: GraphQLClient, tag: str) -> None:
+    """Another caller's same key is another key: it neither returns nor reveals the
+    first caller's incident."""
+    key = f"{tag}-shared"
+    mine = declare(gql, "Disk full", tag=tag, idempotencyKey=key)
+    secret, _ = create_key(gql, f"{tag}-other", "RESPONDER")
+    theirs = declare(
+        GraphQLClient(gql.url.removesuffix("/graphql"), key=secret),
+        "Disk full", tag=tag, idempotencyKey=key,
+    )  # fmt: skip
+    assert theirs["id"] != mine["id"]
+    assert count(gql, label=tag) == 2
 
 
 def test_idempotency_key_under_parallel_requests(gql: GraphQLClient, tag: str) -> None:
@@ -57,7 +91,7 @@ def test_idempotency_key_under_parallel_requests(gql: GraphQLClient, tag: str) -
         def work(client: GraphQLClient, i: int, key: str = key) -> str:
             data = client(
                 DECLARE,
-                {"input": {"title": f"race {i}", "labels": [tag], "idempotencyKey": key}},
+                {"input": {"title": "race", "labels": [tag], "idempotencyKey": key}},
             )
             assert data["declareIncident"]["userErrors"] == []
             return str(data["declareIncident"]["incident"]["id"])

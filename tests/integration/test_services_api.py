@@ -18,6 +18,8 @@ from tests.support.api import (
 )
 from tests.support.processes import GraphQLClient, ServiceProcess
 
+VERSIONS = "query { services { id version } }"
+
 
 @pytest.fixture(scope="module")
 def db(mongo_uri: str, service: ServiceProcess) -> Iterator[Database[Any]]:
@@ -91,6 +93,27 @@ def test_set_status_refused(
     (error,) = payload["userErrors"]
     assert error["code"] == code and error["field"] == ["input", "id"]
     assert db.service_events.count_documents({}) == before
+
+
+def test_set_status_with_a_stale_version_is_a_conflict(
+    gql: GraphQLClient, tag: str, db: Database[Any]
+) -> None:
+    """Two responders at 3 a.m.: the second, who had not seen the first's change, is told."""
+    service = create(gql, f"{tag}-guarded")["service"]
+    seen = gql(VERSIONS)["services"]
+    (version,) = [s["version"] for s in seen if s["id"] == service["id"]]
+    first = mutate(
+        gql, SET_SERVICE_STATUS, id=service["id"], status="MAJOR_OUTAGE", expectedVersion=version
+    )
+    assert first["userErrors"] == [] and first["service"]["status"] == "MAJOR_OUTAGE"
+    before = db.service_events.count_documents({"serviceId": service["id"]})
+    second = mutate(
+        gql, SET_SERVICE_STATUS, id=service["id"], status="OPERATIONAL", expectedVersion=version
+    )
+    (error,) = second["userErrors"]
+    assert error["code"] == "CONFLICT" and error["field"] == ["input", "expectedVersion"]
+    assert db.service_events.count_documents({"serviceId": service["id"]}) == before
+    assert db.services.find_one({"_id": service["id"]})["status"] == "MAJOR_OUTAGE"
 
 
 def test_unknown_component_status_is_400(gql: GraphQLClient) -> None:

@@ -72,7 +72,9 @@ class UserError:
     )
     code: str = strawberry.field(
         description="VALIDATION, NOT_FOUND, INVALID_TRANSITION, CONFLICT, RATE_LIMITED, "
-        "UNAVAILABLE or POSTMORTEM_REQUIRED (closing before the postmortem is published)."
+        "UNAVAILABLE, POSTMORTEM_REQUIRED (closing before the postmortem is published), "
+        "CHILDREN_OPEN (resolving a major incident before the incidents it gathers) or "
+        "IDEMPOTENCY_KEY_REUSED (an idempotencyKey sent again with a different declaration)."
     )
     message: str = strawberry.field(description="Human-readable explanation.")
 

@@ -70,7 +70,8 @@ class VisibleIncidents:
     ) -> tuple[Incident, bool]:
         incident, created = await self._store.declare(cmd, now=now, actor=actor, then=then)
         if not created and not self.sees(incident):
-            # An idempotency key someone else used for a restricted incident.
+            # Keys are the caller's own, and a declarer always sees its incident; this
+            # holds should an ADMIN-made key ever outlive the declarer's participation.
             raise not_found("incident", "idempotencyKey")
         return incident, created
 

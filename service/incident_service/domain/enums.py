@@ -98,6 +98,8 @@ class UserErrorCode(StrEnum):
     POSTMORTEM_REQUIRED = "POSTMORTEM_REQUIRED"
     #: A major incident resolves only once every incident it gathers is resolved.
     CHILDREN_OPEN = "CHILDREN_OPEN"
+    #: An idempotency key sent again with a different declaration.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 class MaintenanceStatus(StrEnum):

@@ -27,10 +27,10 @@ def not_found(what: str, field: str = "id") -> DomainError:
     return DomainError(UserErrorCode.NOT_FOUND, f"{what} not found", ("input", field))
 
 
-def conflict(expected: int, actual: int) -> DomainError:
+def conflict(expected: int, actual: int, what: str = "incident") -> DomainError:
     return DomainError(
         UserErrorCode.CONFLICT,
-        f"expectedVersion {expected} is stale: the incident is at version {actual}; "
+        f"expectedVersion {expected} is stale: the {what} is at version {actual}; "
         "re-read it and retry",
         ("input", "expectedVersion"),
     )

@@ -109,7 +109,9 @@ class Incident:
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    #: Scoped to the declarer (domain/idempotency.py), with a digest of the declaration.
     idempotency_key: str | None = None
+    idempotency_fingerprint: str | None = None
     #: `<integration id>:<group>` of an incident opened by monitoring: a group has at
     #: most one open incident (a unique partial index in the store).
     alert_group: str | None = None
@@ -225,6 +227,8 @@ class Declaration:
     template_id: str | None = None
     #: Visible only to its participants and ADMIN from the start.
     restricted: bool = False
+    #: Set by the store when it scopes the key (domain/idempotency.py).
+    idempotency_fingerprint: str | None = None
 
 
 def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str) -> Change:
@@ -255,6 +259,7 @@ def declare(cmd: Declaration, *, id: str, number: int, now: datetime, actor: str
         impact_started_at=cmd.impact_started_at,
         detected_at=cmd.detected_at or now,
         idempotency_key=cmd.idempotency_key,
+        idempotency_fingerprint=cmd.idempotency_fingerprint,
         alert_group=cmd.alert_group,
         template_id=cmd.template_id,
         restricted=cmd.restricted,
@@ -518,6 +523,11 @@ def _publish_update(
 SINGLE_HOLDER_ROLES = frozenset(
     {IncidentRole.COMMANDER, IncidentRole.COMMUNICATIONS_LEAD, IncidentRole.SCRIBE}
 )
+#: Role assignments one incident holds at most (RESPONDER has any number of holders):
+#: every read of the incident carries them, and a script must not grow it for ever.
+ROLES_MAX = 100
+#: Links one incident holds at most (a major incident gathers its children apart).
+LINKS_MAX = 200
 
 
 def assign_role(
@@ -528,6 +538,12 @@ def assign_role(
     if any(r.role is role and r.user == user for r in incident.roles):
         return Change(incident, ())
     kept = tuple(r for r in incident.roles if not (role in SINGLE_HOLDER_ROLES and r.role is role))
+    if len(kept) >= ROLES_MAX:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            f"{incident.key} already has {ROLES_MAX} role assignments; unassign one first",
+            ("input", "user"),
+        )
     replaced = [r.user for r in incident.roles if r not in kept]
     new = replace(incident, roles=(*kept, RoleAssignment(role, user, now)))
     rec = Recorder(incident.id, incident.last_seq, now, actor)
@@ -581,6 +597,12 @@ def link(
             UserErrorCode.VALIDATION,
             f"{incident.key} is already marked as a duplicate of another incident",
             ("input", "kind"),
+        )
+    if len(incident.links) >= LINKS_MAX:
+        raise DomainError(
+            UserErrorCode.VALIDATION,
+            f"{incident.key} already has {LINKS_MAX} links",
+            ("input", "relatedId"),
         )
     new = replace(incident, links=(*incident.links, IncidentLink(kind, other.id, now)))
     rec = Recorder(incident.id, incident.last_seq, now, actor)

@@ -112,6 +112,7 @@ def incident_to_doc(i: Incident) -> Doc:
         doc[field_name(name)] = getattr(i, name)
     if i.idempotency_key is not None:
         doc["idempotencyKey"] = i.idempotency_key
+        doc["idempotencyFingerprint"] = i.idempotency_fingerprint
     if i.alert_group is not None:
         doc["alertGroup"] = i.alert_group
     return doc
@@ -165,6 +166,7 @@ def incident_from_doc(d: Doc) -> Incident:
         resolution=d.get("resolution"),
         declared_by=d.get("declaredBy", "unknown"),
         idempotency_key=d.get("idempotencyKey"),
+        idempotency_fingerprint=d.get("idempotencyFingerprint"),
         alert_group=d.get("alertGroup"),
         sla_marks=tuple(d.get("slaMarks", ())),
         sla_due_at=d.get("slaDueAt"),

@@ -6,14 +6,14 @@ import asyncio
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from incident_service.domain import notifications, sla
+from incident_service.domain import idempotency, notifications, sla
 from incident_service.domain.enums import Visibility
 from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.impacts import ComponentImpact, changed_services
@@ -184,13 +184,20 @@ class IncidentStore:
         actor: str,
         then: Callable[[Change], Change] | None = None,
     ) -> tuple[Incident, bool]:
-        """Create an incident; returns (incident, created). Same idempotency key, same incident.
+        """Create an incident; returns (incident, created). The same idempotency key from
+        the same actor with the same declaration returns the same incident; with another
+        declaration it is IDEMPOTENCY_KEY_REUSED (domain/idempotency.py).
 
         `then` extends the declaration in the same write (a template's tasks and runbook)."""
         if cmd.idempotency_key:
-            existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
-            if existing:
-                return codec.incident_from_doc(existing), False
+            cmd = replace(
+                cmd,
+                idempotency_key=idempotency.scoped_key(actor, cmd.idempotency_key),
+                idempotency_fingerprint=idempotency.fingerprint(cmd),
+            )
+            replayed = await self._replayed(cmd)
+            if replayed is not None:
+                return replayed, False
         created: list[Change] = []
 
         async def txn(session: AsyncClientSession) -> None:
@@ -204,12 +211,23 @@ class IncidentStore:
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:
-            # A concurrent declare with the same idempotency key won the race.
-            existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
-            if existing is None:
+            # A concurrent declare with the same key won the race (any other duplicate,
+            # or a declaration without a key, is not about an existing incident).
+            replayed = await self._replayed(cmd) if cmd.idempotency_key else None
+            if replayed is None:
                 raise
-            return codec.incident_from_doc(existing), False
+            return replayed, False
         return created[0].incident, True
+
+    async def _replayed(self, cmd: Declaration) -> Incident | None:
+        """The incident an earlier call with this (scoped) key declared, if any."""
+        existing = await self._incidents.find_one({"idempotencyKey": cmd.idempotency_key})
+        if existing is None:
+            return None
+        incident = codec.incident_from_doc(existing)
+        if incident.idempotency_fingerprint not in (None, cmd.idempotency_fingerprint):
+            raise idempotency.reused()
+        return incident
 
     async def apply(
         self,

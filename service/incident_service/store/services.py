@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from incident_service.domain import service as domain
 from incident_service.domain import validation
 from incident_service.domain.enums import ComponentStatus, UserErrorCode
-from incident_service.domain.errors import DomainError, not_found
+from incident_service.domain.errors import DomainError, conflict, not_found
 from incident_service.domain.errors import validation as invalid
 from incident_service.store import codec
 from incident_service.store.components import ComponentStatuses, status_event
@@ -144,13 +144,29 @@ class ServiceStore:
         return found
 
     async def set_status(
-        self, service_id: str, status: ComponentStatus, *, now: datetime, actor: str
+        self,
+        service_id: str,
+        status: ComponentStatus,
+        *,
+        now: datetime,
+        actor: str,
+        expected_version: int | None = None,
     ) -> domain.Service:
-        """Set the manual override; the effective status follows (worst cause wins)."""
+        """Set the manual override; the effective status follows (worst cause wins).
+        With `expected_version`, a service changed since is a CONFLICT, nothing written."""
         if await self.get(service_id) is None:
             raise not_found("service")
 
         async def txn(session: AsyncClientSession) -> None:
+            if expected_version is not None:
+                # Read in the transaction: a change committed meanwhile conflicts with
+                # this one's writes, and the retry reads it.
+                doc = await self._db.services.find_one(
+                    {"_id": service_id}, {"version": 1}, session=session
+                )
+                version = int((doc or {}).get("version", 1))
+                if version != expected_version:
+                    raise conflict(expected_version, version, "service")
             await self._statuses.refresh(
                 [service_id], session=session, now=now, actor=actor, manual={service_id: status}
             )

@@ -119,3 +119,21 @@ def test_closed_incident_refuses_every_change(command: object) -> None:
     with pytest.raises(DomainError) as caught:
         command(_closed())  # type: ignore[operator]
     assert caught.value.code is UserErrorCode.INVALID_TRANSITION
+
+
+def test_responders_and_links_are_bounded() -> None:
+    incident = declared()
+    for n in range(domain.ROLES_MAX):
+        incident = domain.assign_role(
+            incident, IncidentRole.RESPONDER, f"user{n}", now=at(1), actor=ACTOR
+        ).incident
+    with pytest.raises(DomainError) as caught:
+        domain.assign_role(incident, IncidentRole.RESPONDER, "one-more", now=at(2), actor=ACTOR)
+    assert caught.value.code is UserErrorCode.VALIDATION and caught.value.field == ("input", "user")
+    for n in range(domain.LINKS_MAX):
+        other = replace(declared(), id=f"e{n:023x}", number=100 + n)
+        incident = domain.link(incident, other, LinkKind.RELATED, now=at(3), actor=ACTOR).incident
+    last = replace(declared(), id="f" * 24, number=999)
+    with pytest.raises(DomainError) as caught:
+        domain.link(incident, last, LinkKind.RELATED, now=at(4), actor=ACTOR)
+    assert caught.value.code is UserErrorCode.VALIDATION

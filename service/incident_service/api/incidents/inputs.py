@@ -128,7 +128,9 @@ class DeclareIncidentInput:
     )
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Retries with the same key return the same incident instead of a duplicate.",
+        description="Retries by the same caller with the same key and the same input return the "
+        "same incident instead of a duplicate; the key with a different input is "
+        "IDEMPOTENCY_KEY_REUSED. Keys are per caller: another caller's key never matches.",
     )
     restricted: bool | None = strawberry.field(
         default=None,

@@ -39,3 +39,8 @@ class SetServiceStatusInput:
         description="The manual status; OPERATIONAL clears the override. The effective status "
         "stays the worst of this, open incident impacts and maintenance."
     )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="If given, the change is refused with CONFLICT when the service's version "
+        "(which every status or settings change raises) is no longer this.",
+    )

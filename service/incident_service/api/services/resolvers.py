@@ -104,6 +104,7 @@ class ServiceMutations:
                 input.status,
                 now=clock.now(),
                 actor=info.context.principal.actor,
+                expected_version=input.expected_version,
             )
 
         return await _payload(work)

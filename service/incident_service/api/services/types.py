@@ -36,6 +36,10 @@ class Service:
         description="Display group on the status page (components are ordered by group, then name)."
     )
     updated_at: datetime = strawberry.field(description="Last change.")
+    version: int = strawberry.field(
+        description="Raised by every change of its status or settings; send it as "
+        "setServiceStatus's expectedVersion to refuse a change over one you have not seen."
+    )
 
     @classmethod
     def from_domain(cls, s: domain.Service) -> Service:
@@ -49,6 +53,7 @@ class Service:
             public=s.public,
             group=s.group,
             updated_at=s.updated_at,
+            version=s.version,
         )
 
 

@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from incident_service.api.postmortems.export import postmortem_routes
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
+from incident_service.api.wsguard import SocketLimits
 from incident_service.config import Settings
 from incident_service.http import health
 from incident_service.http.cors import CORSByPath
@@ -42,6 +43,12 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        socket_limits=SocketLimits(
+            init_timeout=settings.ws_connection_init_timeout,
+            messages_per_minute=settings.ws_messages_per_minute,
+            per_ip=settings.ws_max_connections_per_ip,
+            credential_check=settings.ws_credential_check_seconds,
+        ),
         # Strawberry pings only on the legacy graphql-ws protocol; graphql-transport-ws
         # connections are kept alive by uvicorn's websocket pings (cli.py).
         keep_alive=True,

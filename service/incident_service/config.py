@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(20, ge=1)
     ws_connection_init_timeout: float = Field(10.0, gt=0)
     ws_ping_interval: float = Field(20.0, gt=0)
+    # Frames one connection may send a minute (pings, operations, everything).
+    ws_messages_per_minute: int = Field(600, ge=10)
+    # Open websockets one client IP may hold on this replica.
+    ws_max_connections_per_ip: int = Field(256, ge=1)
+    # How often a socket opened with a credential checks that it is still valid.
+    ws_credential_check_seconds: float = Field(5.0, gt=0, le=300)
     subscriber_queue_size: int = Field(1000, ge=1)
 
     # The built-in public status page at /status.

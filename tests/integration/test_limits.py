@@ -321,13 +321,17 @@ def test_rate_limit_per_integration(rate_limited: ServiceProcess, gql: GraphQLCl
 
 
 def test_rate_limit_on_websocket_connections(rate_limited: ServiceProcess) -> None:
+    """RATE_LIMIT_PER_IP=3/minute: opening a socket counts, and so does its anonymous
+    connection_init (docs/limits.md)."""
     headers = {"x-forwarded-for": "203.0.113.20"}
-    for _ in range(3):
-        with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
-            conn.init(None)
     with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
-        conn.send('{"type": "connection_init"}')
+        conn.init(None)  # 2 of 3
+    with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
+        conn.send('{"type": "connection_init"}')  # opened: 3 of 3; the init is refused
         assert conn.closed().code == 4403
+    with WsClient(rate_limited.ws_url, additional_headers=headers) as conn:
+        closed = conn.closed()  # refused at the opening
+        assert closed.code == 4429 and (closed.reason or "").startswith("Rate limit exceeded")
 
 
 # --- production profile: no introspection, no suggestions --------------------------------

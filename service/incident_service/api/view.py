@@ -22,13 +22,22 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from incident_service.access.authenticator import RateLimited, Unauthenticated
+from incident_service.access.authenticator import RateLimited, Unauthenticated, bearer_token
 from incident_service.api.context import Context, Resources
 from incident_service.api.subscriptions.shared_execution import SharedEventSchema
 from incident_service.api.wsframes import CheckedWebSocketAdapter
+from incident_service.api.wsguard import (
+    TOO_MANY,
+    Credential,
+    Refusal,
+    SocketGuard,
+    SocketLimits,
+    token_expiry,
+)
 from incident_service.domain.principal import ANONYMOUS
 from incident_service.realtime.subscribers import SHUTDOWN
 
@@ -112,9 +121,16 @@ def _require_operation_name(request_data: Any) -> None:
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = CheckedWebSocketAdapter
 
-    def __init__(self, resources: Resources, schema: SharedEventSchema, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        schema: SharedEventSchema,
+        socket_limits: SocketLimits,
+        **kwargs: Any,
+    ) -> None:
         self.resources = resources
         self.shared_events = schema.shared_events
+        self.socket_limits = socket_limits
         super().__init__(schema=schema, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -160,14 +176,43 @@ class GraphQLView(GraphQL[Context, None]):
     async def _websocket(self, websocket: WebSocket) -> None:
         """Serve one websocket, registered so that shutdown and the broker can close it."""
         connections = self.resources.connections
+        subprotocol = await self.pick_websocket_subprotocol(websocket)
         if connections.draining:
             # Shutting down: send the client elsewhere, with the same 1001 the
             # open connections got, before it subscribes here.
-            await websocket.accept(await self.pick_websocket_subprotocol(websocket))
+            await websocket.accept(subprotocol)
             await websocket.close(*SHUTDOWN)
             return
-        with connections.track(websocket):
-            await self.run(websocket)
+        client_ip = _client_ip(websocket)
+        refusal = self._refuse_open(client_ip)
+        if refusal is not None:
+            await websocket.accept(subprotocol)
+            await websocket.close(code=refusal.code, reason=refusal.reason)
+            return
+        guard = SocketGuard(
+            self.socket_limits,
+            self.resources.authenticator,
+            websocket,
+            legacy=subprotocol == GRAPHQL_WS_PROTOCOL,
+            client_ip=client_ip,
+        )
+        websocket.state.guard = guard
+        guard.start()
+        try:
+            with connections.track(websocket, client_ip):
+                await self.run(websocket)
+        finally:
+            guard.stop()
+
+    def _refuse_open(self, client_ip: str) -> Refusal | None:
+        """A new socket counts as a request of its IP; an IP holds a bounded number."""
+        try:
+            self.resources.authenticator.check_ip(client_ip)
+        except RateLimited as exc:
+            return Refusal(TOO_MANY, f"Rate limit exceeded: retry in {exc.retry_after}s")
+        if self.resources.connections.open_from(client_ip) >= self.socket_limits.per_ip:
+            return Refusal(TOO_MANY, "Too many open connections from this address")
+        return None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
@@ -207,6 +252,10 @@ class GraphQLView(GraphQL[Context, None]):
             context.principal = await self.resources.authenticator.principal_for(
                 header, _client_ip(context.request)
             )
+            token = bearer_token(header) if header else None
+            guard: SocketGuard | None = getattr(context.request.state, "guard", None)
+            if token and guard is not None and context.principal is not ANONYMOUS:
+                guard.opened_with(Credential(token, context.principal, token_expiry(token)))
         except Unauthenticated as exc:
             raise ConnectionRejectionError(
                 {"message": str(exc), "code": "UNAUTHENTICATED"}

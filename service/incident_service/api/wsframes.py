@@ -14,6 +14,8 @@ from typing import Any
 
 from strawberry.asgi import ASGIWebSocketAdapter
 
+from incident_service.api.wsguard import SocketGuard
+
 #: Message types whose payload is an operation.
 _OPERATION_TYPES = ("subscribe", "start")
 INVALID_MESSAGE = 4400
@@ -44,9 +46,15 @@ class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
+        guard: SocketGuard | None = getattr(self.ws.state, "guard", None)
         async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
             problem = frame_problem(message)
             if problem is not None:
                 await self.ws.close(code=INVALID_MESSAGE, reason=f"Invalid message: {problem}")
+                return
+            assert isinstance(message, dict)  # frame_problem says so
+            refusal = await guard.admit(message) if guard is not None else None
+            if refusal is not None:
+                await self.ws.close(code=refusal.code, reason=refusal.reason)
                 return
             yield message

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Iterator
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -21,17 +22,26 @@ class Connections:
     def __init__(self) -> None:
         self.open: set[WebSocket] = set()
         self._closing: dict[WebSocket, asyncio.Task[None]] = {}
+        self._per_ip: Counter[str] = Counter()
         #: Set once at SIGTERM (server.py); the process is then not ready either.
         self.draining = False
 
     @contextlib.contextmanager
-    def track(self, websocket: WebSocket) -> Iterator[WebSocket]:
+    def track(self, websocket: WebSocket, client_ip: str = "") -> Iterator[WebSocket]:
         self.open.add(websocket)
+        self._per_ip[client_ip] += 1
         try:
             yield websocket
         finally:
             self.open.discard(websocket)
             self._closing.pop(websocket, None)
+            self._per_ip[client_ip] -= 1
+            if self._per_ip[client_ip] <= 0:
+                del self._per_ip[client_ip]
+
+    def open_from(self, client_ip: str) -> int:
+        """How many websockets this client IP holds open here."""
+        return self._per_ip[client_ip]
 
     def __len__(self) -> int:
         return len(self.open)

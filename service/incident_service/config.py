@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     document_cache_bytes: int = Field(262_144, ge=0)
     # How far before an incident's detection a note's occurredAt may go.
     backdate_window_hours: float = Field(24.0, ge=0, le=24 * 366)
+    # Objects one operation may ask for (page sizes multiplied through nested lists).
+    max_query_cost: int = Field(100_000, ge=100)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     introspection: bool | None = None
     field_suggestions: bool | None = None

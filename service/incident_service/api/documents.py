@@ -7,7 +7,9 @@ errors that refused it) in a bounded LRU shared by HTTP and websocket
 operations; `cached_documents` is the schema extension that uses it.
 
 The limits (depth, aliases, tokens, introspection) are validation rules
-built once here: Strawberry's limiter extensions build a new rule class for
+built once here; the cost (api/cost.py) depends on the variables, so it is
+counted for every operation, on the cached document, and reported in the
+response's `extensions.cost`: Strawberry's limiter extensions build a new rule class for
 every request, which no cache could key on.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from cachetools import LRUCache
 from graphql import (
@@ -28,6 +31,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from incident_service.api.cost import operation_cost
 from incident_service.config import Settings
 
 
@@ -62,6 +66,7 @@ class Documents:
 
     def __init__(self, settings: Settings) -> None:
         self.max_tokens = settings.max_tokens
+        self.max_cost = settings.max_query_cost
         rules: list[type[ASTValidationRule]] = [
             *specified_rules,
             *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
@@ -115,13 +120,33 @@ def cached_documents(documents: Documents) -> Callable[[], SchemaExtension]:
                 context.parse_options["max_tokens"] = documents.max_tokens
             yield
 
+        cost: int | None = None
+
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             if context.query is not None and context.graphql_document is not None:
-                prepared = documents.validated(
-                    context.query, context.graphql_document, context.schema._schema
-                )
+                schema = context.schema._schema
+                prepared = documents.validated(context.query, context.graphql_document, schema)
                 context.pre_execution_errors = prepared.fresh_errors()
+                if not prepared.errors:
+                    self.cost = operation_cost(
+                        schema, prepared.document, context.operation_name, context.variables
+                    )
+                    if self.cost > documents.max_cost:
+                        context.pre_execution_errors = [too_costly(self.cost, documents.max_cost)]
             yield
 
+        def get_results(self) -> dict[str, Any]:
+            if self.cost is None:
+                return {}
+            return {"cost": {"requested": self.cost, "limit": documents.max_cost}}
+
     return CachedDocuments
+
+
+def too_costly(cost: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"The query may ask for {cost:,} objects, over the limit of {limit:,}: ask for "
+        "smaller pages (first) or fewer nested lists and aliases",
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": {"requested": cost, "limit": limit}},
+    )

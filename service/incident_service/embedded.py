@@ -74,10 +74,19 @@ def _cmdline(pid: int) -> str:
 
 
 class EmbeddedMongo:
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        test_commands: bool = False,
+    ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port or free_port(host)
+        #: `configureFailPoint` and friends, for fault-injection tests only.
+        self.test_commands = test_commands
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -129,6 +138,7 @@ class EmbeddedMongo:
             str(self.data_dir / "db"),
             "--log-level",
             "WARNING",
+            *(["--enable-test-commands"] if self.test_commands else []),
         ]
         self.process = subprocess.Popen(
             cmd,

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from typing import Any
 
+import pymongo
 from pymongo import (
     ASCENDING,
     DESCENDING,
@@ -24,6 +25,8 @@ from incident_service.store.codec import Doc
 #: The body of a transaction: it may run more than once (transient errors are retried).
 Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 
+#: Longest a transaction, its retries included, may take (an election takes about 12 s).
+TRANSACTION_SECONDS = 15.0
 #: The server error of a create_collection that lost a race with another replica.
 NAMESPACE_EXISTS = 48
 #: How long outbound messages and the webhook delivery log are kept.
@@ -309,8 +312,11 @@ class Database:
         The driver retries the body on transient errors, so it must only
         write through the session and keep no state across attempts.
         """
-        async with self.client.start_session() as session:
-            await session.with_transaction(body)
+        # The driver retries a transaction for up to 120 s; a mutation that has not
+        # committed after TRANSACTION_SECONDS answers an error instead of hanging.
+        with pymongo.timeout(TRANSACTION_SECONDS):
+            async with self.client.start_session() as session:
+                await session.with_transaction(body)
 
     async def ensure_indexes(self, indexes: Mapping[str, list[IndexModel]] = INDEXES) -> None:
         """Create the collections and their indexes.

@@ -25,7 +25,7 @@ from tests.support.api import (
     mutate,
 )
 from tests.support.processes import GraphQLClient, ServiceProcess
-from tests.support.websocket import WsClient, message_errors
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, WsClient, message_errors
 
 ROLES = ("ANONYMOUS", "VIEWER", "RESPONDER", "ADMIN")
 #: An integration's routing key: outside the role ladder, it reaches alert intake and
@@ -290,22 +290,26 @@ def first_subscription_result(
     document: str,
     variables: dict[str, Any],
     incident_id: str,
+    subprotocol: str,
 ) -> dict[str, Any]:
-    """The first `next` or `error` message, poking the incident until one arrives."""
-    with WsClient(service.ws_url) as conn:
+    """The first result or error message (`next`, or the legacy `data`), poking the
+    incident until one arrives."""
+    with WsClient(service.ws_url, subprotocol) as conn:
         conn.init(key)
         conn.subscribe("1", document, variables)
         message = conn.recv_poking(lambda: _trigger(gql, incident_id), wait=2, timeout=60)
-        assert message["type"] in ("next", "error"), message
+        assert message["type"] in ("next", "data", "error"), message
         conn.complete("1")
         return message
 
 
+@pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
 @pytest.mark.parametrize("role", CALLERS)
 @pytest.mark.parametrize("operation", SUBSCRIPTIONS)
 def test_subscription_access(
     operation: str,
     role: str,
+    subprotocol: str,
     service: ServiceProcess,
     gql: GraphQLClient,
     keys: dict[str, str | None],
@@ -316,7 +320,7 @@ def test_subscription_access(
     assert root is not None
     document, variables = args.document("Subscription", field_name, root.fields[field_name])
     message = first_subscription_result(
-        service, gql, keys[role], document, variables, args.incident_id
+        service, gql, keys[role], document, variables, args.incident_id, subprotocol
     )
     if message["type"] == "error":
         codes = error_codes({"errors": message_errors(message)})

@@ -13,12 +13,14 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonTextMessageReceived
 
 from incident_service.api.wsguard import SocketGuard
 
 #: Message types whose payload is an operation.
 _OPERATION_TYPES = ("subscribe", "start")
 INVALID_MESSAGE = 4400
+BINARY = "WebSocket message type must be text"
 
 
 def frame_problem(message: Any) -> str | None:
@@ -47,14 +49,19 @@ class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
         guard: SocketGuard | None = getattr(self.ws.state, "guard", None)
-        async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
-            problem = frame_problem(message)
-            if problem is not None:
-                await self.ws.close(code=INVALID_MESSAGE, reason=f"Invalid message: {problem}")
-                return
-            assert isinstance(message, dict)  # frame_problem says so
-            refusal = await guard.admit(message) if guard is not None else None
-            if refusal is not None:
-                await self.ws.close(code=refusal.code, reason=refusal.reason)
-                return
-            yield message
+        frames = super().iter_json(ignore_parsing_errors=ignore_parsing_errors)
+        try:
+            async for message in frames:
+                problem = frame_problem(message)
+                if problem is not None:
+                    await self.ws.close(code=INVALID_MESSAGE, reason=f"Invalid message: {problem}")
+                    return
+                assert isinstance(message, dict)  # frame_problem says so
+                refusal = await guard.admit(message) if guard is not None else None
+                if refusal is not None:
+                    await self.ws.close(code=refusal.code, reason=refusal.reason)
+                    return
+                yield message
+        except NonTextMessageReceived:
+            # The modern handler answers this itself; the legacy one closed with 1002.
+            await self.ws.close(code=INVALID_MESSAGE, reason=BINARY)

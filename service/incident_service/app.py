@@ -95,7 +95,9 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             Route("/readyz", health.readyz(runtime.readiness), methods=["GET"]),
             Route(
                 "/metrics",
-                metrics.metrics_endpoint_with(runtime.refresh_open_incidents),
+                metrics.metrics_endpoint_with(
+                    runtime.refresh_open_incidents, token=settings.metrics_bearer_token
+                ),
                 methods=["GET"],
             ),
             *status_routes(

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     cors_allow_origins: str = ""
 
+    # When set, /metrics answers only `Authorization: Bearer <this>` (401 otherwise).
+    metrics_bearer_token: str = ""
+
     # Websockets.
     ws_max_subscriptions: int = Field(20, ge=1)
     ws_connection_init_timeout: float = Field(10.0, gt=0)
@@ -267,6 +270,8 @@ class Settings(BaseSettings):
                 f"OIDC_HS256_SECRET: at least {HS256_SECRET_MIN} bytes (RFC 7518: an HS256 key "
                 "is as long as the hash, 256 bits)"
             )
+        if self.metrics_bearer_token and len(self.metrics_bearer_token) < ADMIN_KEY_MIN:
+            raise ValueError(f"METRICS_BEARER_TOKEN: at least {ADMIN_KEY_MIN} characters")
         return self
 
     @property

@@ -213,3 +213,22 @@ def test_client_errors_are_one_info_line_without_a_traceback(proc: ServiceProces
     assert [r["level"] for r in lines] == ["INFO"], lines
     assert f"{len(errors)} client error(s)" in lines[0]["message"]
     assert "Traceback" not in json.dumps(lines)
+
+
+def test_metrics_behind_a_bearer_token(mongo_uri: str, tmp_path: Path) -> None:
+    token = "metrics-" + uuid.uuid4().hex
+    env = service_env(mongo_uri, f"obs_token_{uuid.uuid4().hex[:8]}", METRICS_BEARER_TOKEN=token)
+    proc = ServiceProcess(env, log_path=tmp_path / "service.log").start()
+    try:
+        anonymous = httpx.get(f"{proc.url}/metrics", timeout=30)
+        assert anonymous.status_code == 401 and "incident_service_" not in anonymous.text
+        wrong = httpx.get(
+            f"{proc.url}/metrics", headers={"authorization": "Bearer nope"}, timeout=30
+        )
+        assert wrong.status_code == 401
+        scraper = httpx.get(
+            f"{proc.url}/metrics", headers={"authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert scraper.status_code == 200 and "incident_service_" in scraper.text
+    finally:
+        proc.stop()

@@ -20,6 +20,7 @@ from incident_service.config import ConfigError, load_settings
         ({"SUBSCRIBE_RATE_LIMIT_PER_IP": "lots"}, "SUBSCRIBE_RATE_LIMIT_PER_IP"),
         ({"REQUIRE_POSTMORTEM_FOR": "P1,P9"}, "REQUIRE_POSTMORTEM_FOR"),
         ({"ADMIN_API_KEY": "short"}, "ADMIN_API_KEY: at least 24"),
+        ({"METRICS_BEARER_TOKEN": "short"}, "METRICS_BEARER_TOKEN: at least 24"),
         (
             {"OIDC_ISSUER": "https://idp", "OIDC_AUDIENCE": "a", "OIDC_HS256_SECRET": "five5"},
             "OIDC_HS256_SECRET: at least 32",

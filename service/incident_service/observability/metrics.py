@@ -13,6 +13,7 @@ a fixed vocabulary (routes, error codes, subscription fields).
 
 from __future__ import annotations
 
+import hmac
 import re
 import threading
 import time
@@ -30,7 +31,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from incident_service import __version__
 
@@ -238,12 +239,22 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def metrics_endpoint_with(
-    *refresh: Callable[[], Awaitable[None]],
+    *refresh: Callable[[], Awaitable[None]], token: str = ""
 ) -> Callable[[Request], Awaitable[Response]]:
     """GET /metrics that first runs `refresh` (gauges read from the database at scrape
-    time; each refresh keeps its own cache and never raises)."""
+    time; each refresh keeps its own cache and never raises). With a `token`, only a
+    scraper that sends `Authorization: Bearer <token>` is answered."""
+    expected = f"Bearer {token}".encode()
 
     async def endpoint(request: Request) -> Response:
+        if token and not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), expected
+        ):
+            return PlainTextResponse(
+                "metrics need Authorization: Bearer <METRICS_BEARER_TOKEN>\n",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         for hook in refresh:
             await hook()
         return await metrics_endpoint(request)

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -50,10 +51,15 @@ PID_FILE = "secantusd.pid"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the database gets SIGTERM when the service dies, even by kill -9."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    def arrange() -> None:  # runs in the child, before exec
+        """Linux: the database gets SIGTERM when the service dies, even by kill -9."""
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the service died before the line above
+            os._exit(1)
+
+    return arrange
 
 
 def _alive(pid: int) -> bool:
@@ -66,11 +72,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _cmdline(pid: int) -> str:
+def _argv(pid: int) -> list[str]:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 class EmbeddedMongo:
@@ -104,8 +110,10 @@ class EmbeddedMongo:
             db_pid, owner = (int(x) for x in self.pid_file.read_text().split())
         except (OSError, ValueError):
             return
-        storage = str(self.data_dir / "db")
-        if not _alive(db_pid) or storage not in _cmdline(db_pid):
+        argv = _argv(db_pid)
+        storage = ["--storage-path", str(self.data_dir / "db")]
+        ours = any(argv[i : i + 2] == storage for i in range(len(argv) - 1))
+        if not _alive(db_pid) or not ours:
             return  # gone, or the pid now belongs to something else
         if owner != os.getpid() and _alive(owner):
             raise EmbeddedError(
@@ -145,7 +153,7 @@ class EmbeddedMongo:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_die_with_parent(os.getpid()) if sys.platform == "linux" else None,
         )
         with contextlib.suppress(OSError):
             self.pid_file.write_text(f"{self.process.pid} {os.getpid()}\n")

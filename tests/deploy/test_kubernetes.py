@@ -317,7 +317,21 @@ def test_ports_agree_between_deployment_service_ingress_and_networkpolicy(overla
         for peer in rule["from"]
     }
     assert sources == {"ingress-nginx", "monitoring"}
-    assert all(set(peer) == {"namespaceSelector"} for peer in rule["from"])
+    # The controller's and Prometheus' pods, not every pod of their namespaces; as
+    # written (kustomize adds its own labels to any matchLabels, matching nothing).
+    selectors = [peer["podSelector"] for peer in rule["from"]]
+    assert all(set(s) == {"matchExpressions"} for s in selectors), selectors
+    wanted = [
+        {(e["key"], e["operator"], tuple(e["values"])) for e in s["matchExpressions"]}
+        for s in selectors
+    ]
+    assert wanted == [
+        {
+            ("app.kubernetes.io/instance", "In", ("ingress-nginx",)),
+            ("app.kubernetes.io/component", "In", ("controller",)),
+        },
+        {("app.kubernetes.io/managed-by", "In", ("prometheus-operator",))},
+    ]
     egress_ports = {
         (port["port"], port.get("protocol", "TCP"))
         for rule in policy["spec"]["egress"]

@@ -226,9 +226,10 @@ def test_metrics_behind_a_bearer_token(mongo_uri: str, tmp_path: Path) -> None:
             f"{proc.url}/metrics", headers={"authorization": "Bearer nope"}, timeout=30
         )
         assert wrong.status_code == 401
-        scraper = httpx.get(
-            f"{proc.url}/metrics", headers={"authorization": f"Bearer {token}"}, timeout=30
-        )
-        assert scraper.status_code == 200 and "incident_service_" in scraper.text
+        for scheme in ("Bearer", "bearer"):  # the scheme is case-insensitive (RFC 9110)
+            scraper = httpx.get(
+                f"{proc.url}/metrics", headers={"authorization": f"{scheme} {token}"}, timeout=30
+            )
+            assert scraper.status_code == 200 and "incident_service_" in scraper.text
     finally:
         proc.stop()

@@ -34,10 +34,19 @@ from graphql import (
     get_named_type,
     get_operation_ast,
 )
+from graphql.execution.values import get_variable_values
 
-#: Objects a list without a page size counts for (services, roles, links of one
-#: incident: small, bounded lists).
+#: Objects a list without a page size counts for (an incident's services, updates,
+#: the status page's components: small lists in practice).
 UNPAGED_LIST = 10
+#: Lists without a page size that may hold many more, at their domain's bounds: a
+#: chain of incident links must not pass as ten links a level.
+LIST_BOUNDS = {
+    ("Incident", "links"): 200,
+    ("Incident", "children"): 200,
+    ("Incident", "roles"): 100,
+    ("Incident", "participants"): 100,
+}
 #: Arguments that set a page size.
 PAGE_ARGUMENTS = ("first", "last", "limit")
 
@@ -48,9 +57,16 @@ def operation_cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
 ) -> int:
-    """The cost of the operation to run (0 when the document names none)."""
+    """The cost of the operation to run (0 when the document names none, or when its
+    variables do not coerce: it is then refused before it runs anyway)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
+        return 0
+    # Coerced as execution will coerce them: defaults applied, 100.0 read as 100.
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), dict(variables or {})
+    )
+    if isinstance(coerced, list):
         return 0
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -58,8 +74,7 @@ def operation_cost(
     root = _root_type(schema, operation)
     if root is None:
         return 0
-    walk = _Walk(schema, fragments, variables or {})
-    return walk.selections(operation.selection_set, root, 1, frozenset())
+    return _Walk(schema, fragments, coerced.coerced).unit(operation.selection_set, root)
 
 
 def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any:
@@ -71,6 +86,10 @@ def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any
 
 
 class _Walk:
+    """Costs per object read: a selection's cost on N objects is N times its cost on
+    one, so each fragment is costed once however often it is spread (a fragment that
+    spreads the next one twice, twenty deep, would otherwise take a million walks)."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -80,45 +99,44 @@ class _Walk:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self._fragment_costs: dict[str, int] = {}
+        self._visiting: set[str] = set()
 
-    def selections(
-        self,
-        selection_set: SelectionSetNode,
-        parent: GraphQLNamedType,
-        multiplier: int,
-        spread: frozenset[str],
-    ) -> int:
+    def unit(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, multiplier, spread)
+                total += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition else parent
                 if inner is not None:
-                    total += self.selections(selection.selection_set, inner, multiplier, spread)
+                    total += self.unit(selection.selection_set, inner)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in spread:
-                    continue  # unknown or cyclic: validation refuses both
-                inner = self.schema.get_type(fragment.type_condition.name.value)
-                if inner is not None:
-                    total += self.selections(
-                        fragment.selection_set, inner, multiplier, spread | {name}
-                    )
+                total += self.fragment(selection.name.value)
         return total
 
-    def field(
-        self, node: FieldNode, parent: GraphQLNamedType, multiplier: int, spread: frozenset[str]
-    ) -> int:
+    def fragment(self, name: str) -> int:
+        known = self._fragment_costs.get(name)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._visiting:
+            return 0  # unknown or cyclic: validation refuses both
+        inner = self.schema.get_type(fragment.type_condition.name.value)
+        self._visiting.add(name)
+        cost = self.unit(fragment.selection_set, inner) if inner is not None else 0
+        self._visiting.discard(name)
+        self._fragment_costs[name] = cost
+        return cost
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
         fields: dict[str, GraphQLField] = getattr(parent, "fields", {})
         definition = fields.get(node.name.value)
         if definition is None or node.selection_set is None:
-            return multiplier  # a leaf, __typename, or introspection
+            return 1  # a leaf, __typename, or introspection
         inner = get_named_type(definition.type)
-        size = self.size(node, definition, parent)
-        return multiplier + self.selections(node.selection_set, inner, multiplier * size, spread)
+        return 1 + self.size(node, definition, parent) * self.unit(node.selection_set, inner)
 
     def size(self, node: FieldNode, definition: GraphQLField, parent: GraphQLNamedType) -> int:
         """How many objects the field may return: its page size, 1 for an object."""
@@ -132,9 +150,13 @@ class _Walk:
         if not isinstance(field_type, GraphQLList):
             return 1
         # The edges or nodes of a connection: its page size already counted them.
-        return 1 if parent.name.endswith("Connection") else UNPAGED_LIST
+        if parent.name.endswith("Connection"):
+            return 1
+        return LIST_BOUNDS.get((parent.name, node.name.value), UNPAGED_LIST)
 
     def argument(self, node: FieldNode, name: str, default: Any) -> int | None:
+        """The page size asked for; an explicit null or a missing value is the
+        argument's default, as the resolver reads it."""
         for argument in node.arguments or ():
             if argument.name.value != name:
                 continue
@@ -143,8 +165,8 @@ class _Walk:
                 return int(value.value)
             if isinstance(value, VariableNode):
                 given = self.variables.get(value.name.value)
-                return given if isinstance(given, int) else _int_or_none(default)
-            return None
+                if isinstance(given, int) and not isinstance(given, bool):
+                    return given
         return _int_or_none(default)
 
 

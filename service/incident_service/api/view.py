@@ -33,6 +33,7 @@ from incident_service.api.wsframes import CheckedWebSocketAdapter
 from incident_service.api.wsguard import (
     TOO_MANY,
     Credential,
+    CredentialChecks,
     Refusal,
     SocketGuard,
     SocketLimits,
@@ -131,6 +132,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.resources = resources
         self.shared_events = schema.shared_events
         self.socket_limits = socket_limits
+        self.credential_checks = CredentialChecks(
+            resources.authenticator, socket_limits.credential_check
+        )
         super().__init__(schema=schema, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -192,6 +196,7 @@ class GraphQLView(GraphQL[Context, None]):
         guard = SocketGuard(
             self.socket_limits,
             self.resources.authenticator,
+            self.credential_checks,
             websocket,
             legacy=subprotocol == GRAPHQL_WS_PROTOCOL,
             client_ip=client_ip,

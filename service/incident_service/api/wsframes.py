@@ -9,11 +9,15 @@ reason naming the problem, on both subprotocols.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import AsyncGenerator
+from json import JSONDecodeError
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import NonTextMessageReceived
+from strawberry.http.exceptions import NonJsonMessageReceived
 
 from incident_service.api.wsguard import SocketGuard
 
@@ -21,6 +25,10 @@ from incident_service.api.wsguard import SocketGuard
 _OPERATION_TYPES = ("subscribe", "start")
 INVALID_MESSAGE = 4400
 BINARY = "WebSocket message type must be text"
+#: A frame could not be checked (the database is away): the client retries.
+UNAVAILABLE = 1011
+
+log = logging.getLogger(__name__)
 
 
 def frame_problem(message: Any) -> str | None:
@@ -45,23 +53,52 @@ def frame_problem(message: Any) -> str | None:
 
 
 class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Reads the frames itself (Strawberry's adapter drops the ones that are not JSON
+    before anything could count them), charges each against the connection's budget,
+    checks its shape and its rules, and closes with a code instead of an exception."""
+
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
         guard: SocketGuard | None = getattr(self.ws.state, "guard", None)
-        frames = super().iter_json(ignore_parsing_errors=ignore_parsing_errors)
         try:
-            async for message in frames:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                except KeyError:  # a binary frame
+                    await self._close(INVALID_MESSAGE, BINARY)
+                    return
+                refusal = guard.charge() if guard is not None else None
+                if refusal is not None:
+                    await self._close(refusal.code, refusal.reason)
+                    return
+                try:
+                    message = self.view.decode_json(text)
+                except JSONDecodeError as exc:
+                    if ignore_parsing_errors:  # the legacy protocol passes over it
+                        continue
+                    raise NonJsonMessageReceived from exc
+                except RecursionError:
+                    await self._close(INVALID_MESSAGE, "Invalid message: nested too deeply")
+                    return
                 problem = frame_problem(message)
                 if problem is not None:
-                    await self.ws.close(code=INVALID_MESSAGE, reason=f"Invalid message: {problem}")
+                    await self._close(INVALID_MESSAGE, f"Invalid message: {problem}")
                     return
                 assert isinstance(message, dict)  # frame_problem says so
-                refusal = await guard.admit(message) if guard is not None else None
+                try:
+                    refusal = await guard.admit(message) if guard is not None else None
+                except Exception as exc:  # the database is away: one line, not a traceback
+                    log.warning("websocket frame refused: %r", exc)
+                    await self._close(UNAVAILABLE, "Service unavailable: retry")
+                    return
                 if refusal is not None:
-                    await self.ws.close(code=refusal.code, reason=refusal.reason)
+                    await self._close(refusal.code, refusal.reason)
                     return
                 yield message
-        except NonTextMessageReceived:
-            # The modern handler answers this itself; the legacy one closed with 1002.
-            await self.ws.close(code=INVALID_MESSAGE, reason=BINARY)
+        except WebSocketDisconnect:
+            pass
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)

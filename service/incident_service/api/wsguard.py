@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from cachetools import TTLCache
 from starlette.websockets import WebSocket, WebSocketState
 
 from incident_service.access.authenticator import Authenticator
@@ -99,12 +101,33 @@ def token_expiry(token: str) -> float | None:
     return float(exp) if isinstance(exp, int | float) else None
 
 
+class CredentialChecks:
+    """Whether the credentials of open sockets are still valid, asked of the database at
+    most once per check interval per credential by this process, however many sockets
+    hold it (a key on 256 sockets costs one lookup per interval, not 256)."""
+
+    def __init__(self, authenticator: Authenticator, interval: float) -> None:
+        self._authenticator = authenticator
+        self._known: TTLCache[bytes, bool] = TTLCache(maxsize=10_000, ttl=interval)
+
+    async def valid(self, credential: Credential) -> bool:
+        if credential.expires_at is not None and time.time() >= credential.expires_at:
+            return False
+        digest = hashlib.sha256(credential.token.encode()).digest()
+        known = self._known.get(digest)
+        if known is None:
+            known = await self._authenticator.authenticate(credential.token) is not None
+            self._known[digest] = known
+        return known
+
+
 @dataclass
 class SocketGuard:
     """One connection's rules, fed every frame before Strawberry's handler sees it."""
 
     limits: SocketLimits
     authenticator: Authenticator
+    checks: CredentialChecks
     websocket: WebSocket
     legacy: bool
     client_ip: str
@@ -127,12 +150,17 @@ class SocketGuard:
             if task is not None:
                 task.cancel()
 
+    def charge(self) -> Refusal | None:
+        """Count one frame, before it is even decoded (a frame the legacy protocol
+        ignores costs the same)."""
+        if self._budget.take():
+            return None
+        return Refusal(
+            TOO_MANY, f"Too many messages: at most {self.limits.messages_per_minute} a minute"
+        )
+
     async def admit(self, message: dict[str, Any]) -> Refusal | None:
-        """Why this frame closes the connection, or None to pass it on."""
-        if not self._budget.take():
-            return Refusal(
-                TOO_MANY, f"Too many messages: at most {self.limits.messages_per_minute} a minute"
-            )
+        """Why this decoded frame closes the connection, or None to pass it on."""
         kind = message["type"]
         if kind == "connection_init":
             if self._initialised:
@@ -151,8 +179,6 @@ class SocketGuard:
 
     async def _operation(self) -> Refusal | None:
         credential = self.credential
-        if credential is not None and not await self._still_valid(credential):
-            return Refusal(FORBIDDEN, "Forbidden: the credential expired or was revoked")
         limiter = self.authenticator.limiter
         verdict = (
             limiter.check_principal(credential.principal)
@@ -161,12 +187,9 @@ class SocketGuard:
         )
         if not verdict.allowed:
             return Refusal(TOO_MANY, f"Rate limit exceeded: retry in {verdict.retry_after}s")
+        if credential is not None and not await self.checks.valid(credential):
+            return Refusal(FORBIDDEN, "Forbidden: the credential expired or was revoked")
         return None
-
-    async def _still_valid(self, credential: Credential) -> bool:
-        if credential.expires_at is not None and time.time() >= credential.expires_at:
-            return False
-        return await self.authenticator.authenticate(credential.token) is not None
 
     async def _init_deadline(self) -> None:
         await asyncio.sleep(self.limits.init_timeout)
@@ -180,9 +203,9 @@ class SocketGuard:
                 wait = min(wait, max(0.0, credential.expires_at - time.time()))
             await asyncio.sleep(wait)
             try:
-                valid = await self._still_valid(credential)
-            except Exception:  # the database is away: keep the socket, look again later
-                log.warning("websocket credential check failed; retrying", exc_info=True)
+                valid = await self.checks.valid(credential)
+            except Exception as exc:  # the database is away: keep the socket, look again
+                log.warning("websocket credential check failed, retrying: %r", exc)
                 continue
             if not valid:
                 await self._close(

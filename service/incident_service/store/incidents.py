@@ -225,7 +225,7 @@ class IncidentStore:
         if existing is None:
             return None
         incident = codec.incident_from_doc(existing)
-        if incident.idempotency_fingerprint not in (None, cmd.idempotency_fingerprint):
+        if incident.idempotency_fingerprint != cmd.idempotency_fingerprint:
             raise idempotency.reused()
         return incident
 

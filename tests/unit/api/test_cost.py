@@ -49,3 +49,36 @@ def test_defaults_variables_fragments_and_unpaged_lists() -> None:
 @pytest.mark.parametrize("path", sorted(OPERATIONS.glob("*.graphql")), ids=lambda p: p.stem)
 def test_every_shipped_operation_is_within_the_default_limit(path: Path) -> None:
     assert cost(path.read_text()) <= LIMIT
+
+
+def test_variables_are_read_as_execution_reads_them() -> None:
+    """Defaults of the operation's variables apply, and 100.0 is 100 (the review's
+    bypass: with no variables sent, the schema's defaults were costed instead)."""
+    text = (
+        "query($n: Int = 100, $m: Int = 500) { "
+        + " ".join(
+            f"a{k}: incidents(first: $n) {{ edges {{ node {{ timeline(first: $m) "
+            "{ edges { node { id } } } } } }"
+            for k in range(30)
+        )
+        + " }"
+    )
+    costed = cost(text, {})
+    assert costed == cost(text, {"n": 100.0, "m": 500}) == cost(text, {"n": 100, "m": 500})
+    assert costed > 10 * LIMIT
+
+
+def test_nested_fragments_are_costed_once_each() -> None:
+    """Each fragment spreading the next one twice, 40 deep: 2^40 walks before."""
+    depth = 40
+    fragments = " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(depth)
+    )
+    text = f"query {{ ...F0 }} {fragments} fragment F{depth} on Query {{ __typename }}"
+    assert cost(text) == 2**depth
+
+
+def test_chains_of_links_count_at_their_bound() -> None:
+    link = "links { incident { id } }"
+    # incident, links, then per link (200): incident, id.
+    assert cost(f'{{ incident(key: "INC-1") {{ {link} }} }}') == 1 + 1 + 200 * 2

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql.execution.collect_fields import FieldDetails
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from incident_service.api.subscriptions.shared_execution import (
@@ -151,3 +153,53 @@ def test_extension_hooks_skip_only_shared_results_without_errors() -> None:
         assert bad.extensions == {"seen": 1}  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
+
+
+@strawberry.type
+class Inner:
+    value: int
+
+
+@strawberry.type
+class Outer:
+    inner: Inner
+
+
+@strawberry.type
+class LongSubscription(Subscription):
+    @strawberry.subscription
+    async def outer(self, events: int) -> AsyncGenerator[Outer, None]:
+        for n in range(events):
+            yield Outer(inner=Inner(value=n))
+
+
+long_schema = SharedEventSchema(
+    query=Query, subscription=LongSubscription, execution_context_class=SharedEventExecutor
+)
+
+
+def _live_field_details() -> int:
+    gc.collect()
+    return sum(isinstance(o, FieldDetails) for o in gc.get_objects())
+
+
+def test_a_long_subscription_keeps_nothing_per_event() -> None:
+    """Each event's executor once shared a memo that kept every event's field lists:
+    memory grew with every event for the life of a subscription (the soak test)."""
+
+    async def live_after(events: int) -> int:
+        stream = await long_schema.subscribe(
+            "subscription($n: Int!) { outer(events: $n) { inner { value } } }",
+            variable_values={"n": events},
+        )
+        seen = 0
+        async for result in stream:  # type: ignore[union-attr]
+            assert result.data == {"outer": {"inner": {"value": seen}}}  # type: ignore[union-attr]
+            seen += 1
+            if seen == events:
+                count = _live_field_details()
+        assert seen == events
+        return count
+
+    few, many = asyncio.run(live_after(10)), asyncio.run(live_after(500))
+    assert many <= few + 10, (few, many)

@@ -7,10 +7,10 @@ errors that refused it) in a bounded LRU shared by HTTP and websocket
 operations; `cached_documents` is the schema extension that uses it.
 
 The limits (depth, aliases, tokens, introspection) are validation rules
-built once here; the cost (api/cost.py) depends on the variables, so it is
-counted for every operation, on the cached document, and reported in the
-response's `extensions.cost`: Strawberry's limiter extensions build a new rule class for
-every request, which no cache could key on.
+built once here: Strawberry's limiter extensions build a new rule class for
+every request, which no cache could key on. The cost (api/cost.py) depends
+on the variables, so it is counted for every operation, on the cached
+document, and reported in the response's `extensions.cost`.
 """
 
 from __future__ import annotations

@@ -79,6 +79,16 @@ def service(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         proc.stop()
 
 
+@pytest.fixture
+def own_service(mongo_uri: str) -> Iterator[ServiceProcess]:
+    """A service of the test's own, on a new database: for tests that restart it."""
+    proc = ServiceProcess(service_env(mongo_uri, f"own_{uuid.uuid4().hex[:8]}")).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
 @pytest.fixture(scope="session")
 def gql(service: ServiceProcess) -> GraphQLClient:
     return GraphQLClient(service.url)

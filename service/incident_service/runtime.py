@@ -32,7 +32,9 @@ from incident_service.observability import metrics
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.changestream import ChangeStream
 from incident_service.realtime.connections import Connections
+from incident_service.store import migrations
 from incident_service.store.action_items import ActionItemStore
+from incident_service.store.actors import ActorNames
 from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.codec import Doc
@@ -111,6 +113,7 @@ class Runtime:
         )
         incidents = IncidentStore(db, statuses, outbox, jobs, sla_policy)
         api_keys = ApiKeyStore(db)
+        actor_names = ActorNames(db)
         integrations = IntegrationStore(db)
         webhooks = WebhookStore(db, jobs, outbox)
         subscribers = SubscriberStore(
@@ -183,7 +186,9 @@ class Runtime:
                 s.api_key_touch_interval,
                 RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip, s.integration_rate_limit),
                 s.integration_key_cache_seconds,
+                names=actor_names,
             ),
+            actor_names=actor_names,
             broker=self.broker,
             connections=self.connections,
             subscribers=subscribers,
@@ -248,6 +253,7 @@ class Runtime:
         await self.resources.integrations.ensure_indexes()
         await self.resources.action_items.ensure_indexes()
         await self.resources.templates.ensure_builtin(clock.now())
+        await migrations.run(self.database, clock.now())
         await self.broker.start()
         await self.change_stream.start()
         await self.worker.start()

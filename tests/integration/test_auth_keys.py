@@ -23,7 +23,7 @@ DECLARE = """mutation($t: String!) {
 NOTE = """mutation($id: ID!) {
   addNote(input: {id: $id, body: "looking"}) { userErrors { code } } }"""
 TIMELINE = """query($id: ID!) {
-  incident(id: $id) { timeline { edges { node { type actor } } } } }"""
+  incident(id: $id) { timeline { edges { node { type actor actorName } } } } }"""
 ME = "{ me { name role kind actor } }"
 
 
@@ -51,22 +51,47 @@ def test_secret_is_shown_once_and_stored_only_as_hash(
     assert key["createdBy"] == "key:admin" and key["lastUsedAt"] is None
 
 
-def test_key_acts_with_its_role_and_its_name_is_the_actor(gql: GraphQLClient, tag: str) -> None:
-    responder, _ = create_key(gql, f"ops-bot-{tag}", "RESPONDER")
+def test_key_acts_with_its_role_under_its_id_and_shows_its_name(
+    gql: GraphQLClient, tag: str
+) -> None:
+    responder, key = create_key(gql, f"ops-bot-{tag}", "RESPONDER")
     viewer, _ = create_key(gql, f"reader-{tag}", "VIEWER")
     created = gql(DECLARE, {"t": f"by key {tag}"}, key=responder)["declareIncident"]["incident"]
     gql(NOTE, {"id": created["id"]}, key=responder)
     events = gql(TIMELINE, {"id": created["id"]}, key=viewer)["incident"]["timeline"]["edges"]
     assert len(events) >= 2
-    assert {e["node"]["actor"] for e in events} == {f"key:ops-bot-{tag}"}
+    assert {e["node"]["actor"] for e in events} == {f"key:{key['id']}"}
+    assert {e["node"]["actorName"] for e in events} == {f"ops-bot-{tag}"}
     assert gql(ME, key=responder)["me"] == {
         "name": f"ops-bot-{tag}",
         "role": "RESPONDER",
         "kind": "api_key",
-        "actor": f"key:ops-bot-{tag}",
+        "actor": f"key:{key['id']}",
     }
     denied = gql.post(DECLARE, {"t": "nope"}, key=viewer).json()
     assert error_codes(denied) == ["FORBIDDEN"]
+
+
+def test_a_new_key_with_a_revoked_keys_name_is_someone_else(gql: GraphQLClient, tag: str) -> None:
+    # Names are unique among active keys only: by name, the new key would inherit the
+    # old one's restricted incidents and role assignments.
+    old_secret, old = create_key(gql, f"rotating-{tag}", "RESPONDER")
+    declared = gql(
+        """mutation($t: String!) { declareIncident(input: {title: $t, restricted: true}) {
+             incident { id } } }""",
+        {"t": f"restricted {tag}"},
+        key=old_secret,
+    )["declareIncident"]["incident"]
+    gql(REVOKE_KEY, {"id": old["id"]})
+    new_secret, new = create_key(gql, f"rotating-{tag}", "RESPONDER")
+    assert gql(ME, key=new_secret)["me"]["actor"] == f"key:{new['id']}" != f"key:{old['id']}"
+    assert gql(TIMELINE, {"id": declared["id"]}, key=new_secret)["incident"] is None
+    events = gql(TIMELINE, {"id": declared["id"]})["incident"]["timeline"]["edges"]
+    assert events[0]["node"] == {
+        "type": "DECLARED",
+        "actor": f"key:{old['id']}",
+        "actorName": f"rotating-{tag}",
+    }
 
 
 def test_last_used_at_is_recorded(gql: GraphQLClient, tag: str) -> None:

@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "Query.maintenance": "VIEWER",
     "Query.maintenances": "VIEWER",
     "Query.me": "VIEWER",
+    "Query.actors": "VIEWER",
     "Query.incidentTemplates": "VIEWER",
     "Subscription.incidentEvents": "VIEWER",
     "Subscription.incidentChanged": "VIEWER",

@@ -72,6 +72,13 @@ def roles(*names: str) -> dict[str, Any]:
     return {"realm_access": {"roles": list(names)}}
 
 
+HOST = "idp.example.test"
+TIMELINE = """query($id: ID!) { incident(id: $id) {
+  timeline { edges { node { actor actorName } } } } }"""
+DECLARE = """mutation($t: String!, $restricted: Boolean) {
+  declareIncident(input: {title: $t, restricted: $restricted}) { incident { id } } }"""
+
+
 def test_hs256_token_acts_as_its_user(oidc_service: ServiceProcess) -> None:
     token = hs256(preferred_username="alice", **roles("offline_access", "responder"))
     client = GraphQLClient(oidc_service.url, key=token)
@@ -79,25 +86,54 @@ def test_hs256_token_acts_as_its_user(oidc_service: ServiceProcess) -> None:
         "name": "alice",
         "role": "RESPONDER",
         "kind": "user",
-        "actor": "alice",
+        "actor": f"oidc:{HOST}/u-123",
     }
-    incident = client(
-        'mutation { declareIncident(input: {title: "by alice"}) { incident { id } } }'
-    )["declareIncident"]["incident"]
-    events = client(
-        "query($id: ID!) { incident(id: $id) { timeline { edges { node { actor } } } } }",
-        {"id": incident["id"]},
-    )["incident"]["timeline"]["edges"]
-    assert [e["node"]["actor"] for e in events] == ["alice"]
+    incident = client(DECLARE, {"t": "by alice"})["declareIncident"]["incident"]
+    events = client(TIMELINE, {"id": incident["id"]})["incident"]["timeline"]["edges"]
+    assert [e["node"] for e in events] == [{"actor": f"oidc:{HOST}/u-123", "actorName": "alice"}]
+
+
+def test_no_user_name_takes_another_identitys_actor_id(oidc_service: ServiceProcess) -> None:
+    # The review's finding: preferred_username "key:admin" was recorded as key:admin, the
+    # bootstrap key's actor; and two users with one name were one participant.
+    sub = f"u-{uuid.uuid4().hex[:8]}"
+    forger = GraphQLClient(
+        oidc_service.url, key=hs256(sub=sub, preferred_username="key:admin", **roles("responder"))
+    )
+    assert forger(ME)["me"]["actor"] == f"oidc:{HOST}/{sub}"
+    admin = GraphQLClient(oidc_service.url, key=oidc_service.env["ADMIN_API_KEY"])
+    restricted = admin(DECLARE, {"t": "admin only", "restricted": True})
+    incident_id = restricted["declareIncident"]["incident"]["id"]
+    # The admin's restricted incident does not exist for the forger.
+    assert forger(TIMELINE, {"id": incident_id})["incident"] is None
+    alice = hs256(sub=f"{sub}-a", preferred_username="alice", **roles("responder"))
+    other_alice = hs256(sub=f"{sub}-b", preferred_username="alice", **roles("responder"))
+    declared = GraphQLClient(oidc_service.url, key=alice)(
+        DECLARE, {"t": "alice's", "restricted": True}
+    )
+    mine = declared["declareIncident"]["incident"]["id"]
+    assert GraphQLClient(oidc_service.url, key=alice)(TIMELINE, {"id": mine})["incident"]
+    assert GraphQLClient(oidc_service.url, key=other_alice)(TIMELINE, {"id": mine}) == {
+        "incident": None
+    }
+    names = admin(
+        "query($ids: [String!]!) { actors(ids: $ids) { id name } }",
+        {"ids": [f"oidc:{HOST}/{sub}", "key:admin", f"oidc:{HOST}/nobody"]},
+    )["actors"]
+    assert names == [
+        {"id": f"oidc:{HOST}/{sub}", "name": "key:admin"},
+        {"id": "key:admin", "name": "admin"},
+        {"id": f"oidc:{HOST}/nobody", "name": f"oidc:{HOST}/nobody"},
+    ]
 
 
 def test_rs256_token_from_the_jwks_file(
     oidc_service: ServiceProcess, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    # No preferred_username: the actor is `sub`; the highest listed role wins.
+    # No preferred_username: the name is `sub`; the highest listed role wins.
     token = rs256(rsa_key, sub="svc-42", **roles("VIEWER", "admin"))
     me = GraphQLClient(oidc_service.url, key=token)(ME)["me"]
-    assert me == {"name": "svc-42", "role": "ADMIN", "kind": "user", "actor": "svc-42"}
+    assert me == {"name": "svc-42", "role": "ADMIN", "kind": "user", "actor": f"oidc:{HOST}/svc-42"}
 
 
 def test_token_without_a_known_role_is_forbidden_not_anonymous(

@@ -60,10 +60,11 @@ class Caller:
     role: str
     participant: bool
     api: GraphQLClient
+    key_id: str = "admin"
 
     @property
     def actor(self) -> str:
-        return f"key:{self.name}"
+        return f"key:{self.key_id}"
 
 
 @dataclass
@@ -82,10 +83,9 @@ def setup(service: ServiceProcess, gql: GraphQLClient) -> Iterator[Setup]:
     for role in ("VIEWER", "RESPONDER"):
         for participant in (True, False):
             name = f"{role.lower()}-{'in' if participant else 'out'}-{tag}"
-            secret, _ = create_key(gql, name, role)
-            callers.append(
-                Caller(name, secret, role, participant, GraphQLClient(service.url, key=secret))
-            )
+            secret, key = create_key(gql, name, role)
+            api = GraphQLClient(service.url, key=secret)
+            callers.append(Caller(name, secret, role, participant, api, key["id"]))
     declarer = next(c for c in callers if c.role == "RESPONDER" and c.participant)
     incident = mutate(
         declarer.api, DECLARE, title=f"Ransomware on file servers {marker}",

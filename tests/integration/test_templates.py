@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.conftest import service_env
 from tests.support.api import create_service, mutate
 from tests.support.processes import SERVICE_BIN, GraphQLClient, ServiceProcess
 
@@ -120,15 +116,6 @@ def test_bad_templates_are_refused_and_nothing_is_written(gql: GraphQLClient) ->
     assert [(e["field"], e["code"]) for e in unknown["userErrors"]] == [
         (["input", "templateId"], "NOT_FOUND")
     ]
-
-
-@pytest.fixture
-def own_service(mongo_uri: str) -> Iterator[ServiceProcess]:
-    proc = ServiceProcess(service_env(mongo_uri, f"tpl_{uuid.uuid4().hex[:8]}")).start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def test_builtins_load_once_edits_survive_restarts_and_restore_puts_them_back(

@@ -46,10 +46,11 @@ TIMELINE = """query($id: ID!) { incident(id: $id) {
 class Person:
     name: str
     api: GraphQLClient
+    key_id: str
 
     @property
     def actor(self) -> str:
-        return f"key:{self.name}"
+        return f"key:{self.key_id}"
 
     def does(self, document: str, **input: Any) -> Any:
         """A mutation that must succeed; the incident after it."""
@@ -65,8 +66,8 @@ class Team:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
 
     def person(self, name: str, role: str = "RESPONDER") -> Person:
-        secret, _ = create_key(self.admin, f"{name}-{self.tag}", role)
-        return Person(f"{name}-{self.tag}", GraphQLClient(self.service.url, key=secret))
+        secret, key = create_key(self.admin, f"{name}-{self.tag}", role)
+        return Person(f"{name}-{self.tag}", GraphQLClient(self.service.url, key=secret), key["id"])
 
     def component(self, name: str, **fields: Any) -> tuple[str, str]:
         full = f"{name} {self.tag}"

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from incident_service.domain import integrations
 from incident_service.domain.apikeys import BOOTSTRAP_NAME, PREFIX, digest, needs_touch
 from incident_service.domain.integrations import Integration
 from incident_service.domain.principal import ANONYMOUS, Principal, Role
+from incident_service.store.actors import ActorNames
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.integrations import IntegrationStore
 
@@ -66,7 +68,7 @@ def match_admin_key(token: str, admin_key: str) -> Principal | None:
     content nor the length of the configured key leaks through timing.
     """
     if admin_key and hmac.compare_digest(digest(token), digest(admin_key)):
-        return Principal(BOOTSTRAP_NAME, Role.ADMIN, "api_key")
+        return Principal(BOOTSTRAP_NAME, Role.ADMIN, "api_key", subject=BOOTSTRAP_NAME)
     return None
 
 
@@ -79,7 +81,9 @@ class Authenticator:
     touch_interval: float
     limiter: RateLimiter
     integration_cache_seconds: float = 0.0
-    _touches: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    #: Where an OIDC user's display name is remembered (store/actors.py).
+    names: ActorNames | None = None
+    _writes: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _integration_cache: dict[bytes, tuple[Integration, float]] = field(
         default_factory=dict, init=False
     )
@@ -119,7 +123,10 @@ class Authenticator:
             found = await self.integration_for(token)
             return found.principal() if found else None
         if self.oidc is not None and looks_like_jwt(token) and len(token) <= MAX_JWT_LENGTH:
-            return self.oidc.verify(token)
+            user = self.oidc.verify(token)
+            if user is not None and self.names is not None:
+                self._in_background(self._remember(self.names, user))
+            return user
         return None
 
     async def integration_for(self, key: str) -> Integration | None:
@@ -167,11 +174,20 @@ class Authenticator:
             return None
         now = clock.now()
         if needs_touch(key.last_used_at, now, self.touch_interval):
-            # Off the request path: a slow write must not delay the caller.
-            task = asyncio.create_task(self._touch(key.id, now))
-            self._touches.add(task)
-            task.add_done_callback(self._touches.discard)
+            self._in_background(self._touch(key.id, now))
         return key.principal()
+
+    def _in_background(self, write: Coroutine[None, None, None]) -> None:
+        """Off the request path: a slow write must not delay the caller."""
+        task = asyncio.create_task(write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _remember(self, names: ActorNames, user: Principal) -> None:
+        try:
+            await names.remember(user, clock.now())
+        except Exception:
+            log.warning("could not record the name of %s", user.actor, exc_info=True)
 
     async def _touch(self, key_id: str, now: datetime) -> None:
         try:

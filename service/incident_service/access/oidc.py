@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 
@@ -41,21 +42,31 @@ def role_from_claims(claims: dict[str, Any], claim: str) -> Role:
     return max(roles, default=Role.ANONYMOUS)
 
 
-#: How API keys and integrations are named on the timeline: a user name that looks like
-#: one is kept apart (`user:` in front), so no token can act as a key or take its place
-#: among a restricted incident's participants.
-RESERVED_PREFIXES = ("key:", "integration:", "user:")
+#: The claims a user's display name is taken from, first present wins.
+NAME_CLAIMS = ("preferred_username", "name", "email", "sub")
+SUBJECT_MAX = 200
 
 
-def actor_from_claims(claims: dict[str, Any]) -> str | None:
-    for name in ("preferred_username", "sub"):
-        value = claims.get(name)
-        if isinstance(value, str) and value.strip():
-            actor = value.strip()
-            if actor.casefold().startswith(RESERVED_PREFIXES):
-                actor = f"user:{actor}"
-            return actor[:200]
-    return None
+def issuer_host(issuer: str) -> str:
+    """The issuer's host (`https://idp.example.com/realms/x` -> `idp.example.com`), or the
+    issuer itself when it is not a URL."""
+    return urlsplit(issuer).netloc or issuer
+
+
+def principal_from_claims(claims: dict[str, Any], issuer: str, role: Role) -> Principal | None:
+    """The user a verified token names: its actor id from the issuer and `sub` (which the
+    identity provider assigns and never reuses), its display name from a readable claim.
+
+    None when there is no usable `sub`: a user name alone is chosen by the user, and two
+    users with one name must not share an actor id."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > SUBJECT_MAX:
+        return None
+    name = next(
+        (v.strip() for c in NAME_CLAIMS if isinstance(v := claims.get(c), str) and v.strip()),
+        sub,
+    )
+    return Principal(name[:200], role, "user", subject=f"{issuer_host(issuer)}/{sub.strip()}")
 
 
 @dataclass
@@ -105,10 +116,7 @@ class OidcVerifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError):
             return None
-        actor = actor_from_claims(claims)
-        if actor is None:
-            return None
-        return Principal(actor, role_from_claims(claims, self.role_claim), "user")
+        return principal_from_claims(claims, self.issuer, role_from_claims(claims, self.role_claim))
 
     def _key_for(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
         alg = header.get("alg")

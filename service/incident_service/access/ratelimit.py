@@ -38,7 +38,7 @@ class RateLimiter:
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
     def check_principal(self, principal: Principal) -> Verdict:
-        return self._hit(self._per_key, f"{principal.kind}:{principal.name}")
+        return self._hit(self._per_key, principal.actor)
 
     def check_integration(self, integration_id: str) -> Verdict:
         """Alert intake of one integration: a storm from one source cannot starve the others."""

@@ -28,6 +28,7 @@ from incident_service.domain.service import Service
 from incident_service.realtime.broker import Broker
 from incident_service.realtime.connections import Connections
 from incident_service.store.action_items import ActionItemStore
+from incident_service.store.actors import ActorNames
 from incident_service.store.alerts import AlertStore
 from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.incidents import IncidentStore
@@ -70,6 +71,8 @@ class Resources:
     subscribe: SubscribeGate
     #: Playbook templates (declareIncident(templateId)).
     templates: TemplateStore
+    #: Display names of actor ids (cached in the process).
+    actor_names: ActorNames
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Context:
     # Batches within one tick; cache off because a websocket connection keeps
     # one context for its whole life and must never see stale services.
     service_loader: DataLoader[str, Service | None] = field(init=False)
+    actor_name_loader: DataLoader[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         services = self.resources.services
@@ -92,6 +96,7 @@ class Context:
             return [found.get(i) for i in ids]
 
         self.service_loader = DataLoader(load_fn=load, cache=False)
+        self.actor_name_loader = DataLoader(load_fn=self.resources.actor_names.names, cache=False)
 
     @property
     def settings(self) -> Settings:

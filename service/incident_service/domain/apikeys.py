@@ -22,7 +22,8 @@ PREFIX = "isk_"
 #: Characters of the secret kept in clear, to tell keys apart in a list.
 SHOWN_CHARS = len(PREFIX) + 6
 MAX_NAME = 100
-#: The name of the bootstrap ADMIN_API_KEY on the timeline (`key:admin`).
+#: The name and id of the bootstrap ADMIN_API_KEY (actor `key:admin`); stored keys have
+#: ObjectId ids, so no stored key can take its actor id.
 BOOTSTRAP_NAME = "admin"
 GRANTABLE = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
 
@@ -44,7 +45,7 @@ class ApiKey:
         return self.revoked_at is None
 
     def principal(self) -> Principal:
-        return Principal(self.name, self.role, "api_key")
+        return Principal(self.name, self.role, "api_key", subject=self.id)
 
 
 def mint_secret() -> str:

@@ -54,7 +54,7 @@ class Integration:
 
     def principal(self) -> Principal:
         """A routing key's caller: below every role, so it reaches no role-guarded field."""
-        return Principal(self.name, Role.ANONYMOUS, "integration")
+        return Principal(self.name, Role.ANONYMOUS, "integration", subject=self.name)
 
 
 def mint_key() -> str:

@@ -3,9 +3,9 @@
 A security incident (ransomware, a breach) must not be readable by every
 VIEWER. A restricted incident exists only for its participants and for
 ADMIN: the declarer, every role holder and the people added as
-participants, named by the actor ids the timeline uses (`key:<name>` for
-an API key, the user name for an OIDC user). For everyone else it does not
-exist. It cannot be published to the status page until an ADMIN lifts the
+participants, named by the actor ids the timeline uses (`key:<id>` for an
+API key, `oidc:<issuer host>/<sub>` for a signed-in user). For everyone
+else it does not exist. It cannot be published to the status page until an ADMIN lifts the
 restriction: telling the public about a breach is a deliberate decision.
 """
 
@@ -42,7 +42,7 @@ def actor_id(value: str, field: str = "actor") -> str:
     actor = value.strip()
     if not actor or len(actor) > ACTOR_MAX or any(c.isspace() or ord(c) < 32 for c in actor):
         raise invalid(
-            field, f"{field} must be an actor id as the timeline shows it (e.g. key:alice)"
+            field, f"{field} must be an actor id as the timeline shows it (e.g. key:<key id>)"
         )
     if actor.startswith("integration:"):
         raise invalid(field, "an integration cannot be a participant")

@@ -18,7 +18,8 @@ from incident_service.store.database import Database, deactivate
 COLLECTION = "api_keys"
 INDEXES = [
     IndexModel([("hash", ASCENDING)], unique=True, name="hash_unique"),
-    # A name is what the timeline shows, so two live keys never share one.
+    # A name is what people read beside a key's actor id (key:<id>): two live keys never
+    # share one, so that it is not confusing.
     IndexModel(
         [("name", ASCENDING)],
         unique=True,

@@ -9,7 +9,9 @@ from incident_service.domain.principal import Principal, Role
 
 
 def test_admin_key_match() -> None:
-    assert match_admin_key("s3cret-key", "s3cret-key") == Principal("admin", Role.ADMIN, "api_key")
+    assert match_admin_key("s3cret-key", "s3cret-key") == Principal(
+        "admin", Role.ADMIN, "api_key", subject="admin"
+    )
     assert match_admin_key("s3cret-kez", "s3cret-key") is None
     assert match_admin_key("s3cret-key-longer", "s3cret-key") is None
     assert match_admin_key("", "") is None  # no configured key matches nothing

@@ -8,8 +8,9 @@ import jwt
 
 from incident_service.access.oidc import (
     OidcVerifier,
-    actor_from_claims,
+    issuer_host,
     looks_like_jwt,
+    principal_from_claims,
     role_from_claims,
 )
 from incident_service.domain.principal import Principal, Role
@@ -24,10 +25,22 @@ def test_roles_from_claims() -> None:
     assert role_from_claims({}, "a.b.c") is Role.ANONYMOUS
 
 
-def test_actor_from_claims() -> None:
-    assert actor_from_claims({"sub": "u1", "preferred_username": "alice"}) == "alice"
-    assert actor_from_claims({"sub": "u1", "preferred_username": " "}) == "u1"
-    assert actor_from_claims({"sub": 5}) is None
+ISSUER = "https://idp.example.com/realms/ops"
+
+
+def _user(**claims: object) -> Principal | None:
+    return principal_from_claims(claims, ISSUER, Role.VIEWER)
+
+
+def test_the_actor_id_is_the_issuer_host_and_sub_and_the_name_is_for_reading() -> None:
+    alice = _user(sub="u1", preferred_username="alice")
+    assert alice is not None and alice.actor == "oidc:idp.example.com/u1"
+    assert alice.name == "alice"
+    unnamed = _user(sub="u1", preferred_username=" ")
+    assert unnamed is not None and unnamed.name == "u1"
+    assert _user(sub=5, preferred_username="alice") is None
+    assert _user(preferred_username="alice") is None
+    assert issuer_host("not a url") == "not a url"
 
 
 def _verifier() -> OidcVerifier:
@@ -42,7 +55,9 @@ def _token(**claims: object) -> str:
 def test_oidc_hs256_verification() -> None:
     verifier = _verifier()
     assert looks_like_jwt(_token())
-    assert verifier.verify(_token(role="responder")) == Principal("u1", Role.RESPONDER, "user")
+    assert verifier.verify(_token(role="responder")) == Principal(
+        "u1", Role.RESPONDER, "user", subject="idp/u1"
+    )
     assert verifier.verify(_token(aud="other")) is None
     assert verifier.verify(_token(iss="https://other")) is None
     assert verifier.verify(_token(exp=int(time.time()) - 10)) is None
@@ -50,11 +65,14 @@ def test_oidc_hs256_verification() -> None:
     assert verifier.verify("not.a.jwt") is None
 
 
-def test_a_user_name_that_looks_like_a_key_is_kept_apart() -> None:
-    # Otherwise a token with preferred_username "key:alice" would act as the API key
-    # alice, and see the restricted incidents alice takes part in.
-    assert actor_from_claims({"preferred_username": "key:alice"}) == "user:key:alice"
-    assert actor_from_claims({"preferred_username": "Integration:grafana"}) == (
-        "user:Integration:grafana"
+def test_no_user_name_can_take_another_identitys_actor_id() -> None:
+    # A token's user name is chosen by the user: "key:admin" must not act as the
+    # bootstrap key, and two users called alice must not be one actor.
+    forged = _user(sub="u9", preferred_username="key:admin")
+    assert forged is not None and forged.actor == "oidc:idp.example.com/u9"
+    assert forged.name == "key:admin"
+    one, other = (
+        _user(sub="u1", preferred_username="alice"),
+        _user(sub="u2", preferred_username="alice"),
     )
-    assert actor_from_claims({"preferred_username": "alice"}) == "alice"
+    assert one is not None and other is not None and one.actor != other.actor

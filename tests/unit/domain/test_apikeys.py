@@ -21,8 +21,8 @@ def test_minted_keys_are_random_prefixed_and_hashed_with_sha256() -> None:
     assert len(secret) >= 4 + 43  # 32 random bytes, base64url
     assert key.name == "ci bot" and key.prefix == secret[: domain.SHOWN_CHARS]
     assert domain.hash_secret(secret) == hashlib.sha256(secret.encode()).hexdigest()
-    assert key.principal() == Principal("ci bot", Role.VIEWER, "api_key")
-    assert key.principal().actor == "key:ci bot"
+    assert key.principal() == Principal("ci bot", Role.VIEWER, "api_key", subject="k1")
+    assert key.principal().actor == "key:k1"
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "bad\nname", "nul\x00"])

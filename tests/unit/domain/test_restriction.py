@@ -14,9 +14,9 @@ from incident_service.domain.incident import RoleAssignment
 from incident_service.domain.principal import Principal, Role
 from tests.unit.helpers import ACTOR, at, declared
 
-ADMIN = Principal("admin", Role.ADMIN, "api_key")
-ALICE = Principal("alice", Role.RESPONDER, "api_key")
-BOB = Principal("bob", Role.VIEWER, "user")
+ADMIN = Principal("admin", Role.ADMIN, "api_key", subject="admin")
+ALICE = Principal("alice", Role.RESPONDER, "api_key", subject="alice")
+BOB = Principal("bob", Role.VIEWER, "user", subject="idp/bob")
 
 
 def restricted() -> domain.Incident:
@@ -29,7 +29,7 @@ def test_who_sees_a_restricted_incident() -> None:
     assert restriction.can_see(incident, ADMIN)
     assert not restriction.can_see(incident, ALICE) and not restriction.can_see(incident, BOB)
     assert restriction.can_see(replace(incident, declared_by="key:alice"), ALICE)
-    holder = replace(incident, roles=(RoleAssignment(IncidentRole.SCRIBE, "bob", at(1)),))
+    holder = replace(incident, roles=(RoleAssignment(IncidentRole.SCRIBE, "oidc:idp/bob", at(1)),))
     assert restriction.can_see(holder, BOB)
     added = restriction.add_participant(incident, "key:alice", now=at(1), actor=ACTOR).incident
     assert restriction.can_see(added, ALICE)

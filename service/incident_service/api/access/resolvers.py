@@ -7,6 +7,7 @@ import strawberry
 from incident_service import clock
 from incident_service.api.access.types import (
     AccessRole,
+    Actor,
     ApiKey,
     ApiKeyPayload,
     Caller,
@@ -17,7 +18,10 @@ from incident_service.api.access.types import (
 from incident_service.api.common import payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsViewer
+from incident_service.domain.errors import validation
 from incident_service.domain.principal import Role
+
+ACTORS_MAX = 100
 
 
 @strawberry.type
@@ -29,6 +33,17 @@ class AccessQueries:
     async def api_keys(self, info: Info, include_revoked: bool = False) -> list[ApiKey]:
         keys = await info.context.api_keys.all(include_revoked)
         return [ApiKey.from_domain(k) for k in keys]
+
+    @strawberry.field(
+        description=f"The names of up to {ACTORS_MAX} actor ids (a timeline's actors, role "
+        "holders, participants), in the order given.",
+        permission_classes=[IsViewer],
+    )
+    async def actors(self, info: Info, ids: list[str]) -> list[Actor]:
+        if len(ids) > ACTORS_MAX:
+            raise validation("ids", f"ids takes at most {ACTORS_MAX} actor ids")
+        names = await info.context.resources.actor_names.names(ids)
+        return [Actor(id=i, name=n) for i, n in zip(ids, names, strict=True)]
 
     @strawberry.field(description="The caller's identity and role.", permission_classes=[IsViewer])
     def me(self, info: Info) -> Caller:

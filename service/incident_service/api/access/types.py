@@ -22,7 +22,8 @@ class AccessRole(Enum):
 class ApiKey:
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it to revokeApiKey.")
     name: str = strawberry.field(
-        description="Unique among active keys; the timeline shows actions as key:<name>."
+        description="Unique among active keys; shown as the `actorName` of what the key did "
+        "(its actor id is key:<id>)."
     )
     role: AccessRole = strawberry.field(description="What the key may do.")
     prefix: str = strawberry.field(
@@ -102,7 +103,23 @@ class RevokeApiKeyInput:
 
 @strawberry.type(description="Who the caller is, as the service sees it.")
 class Caller:
-    name: str = strawberry.field(description="Key name or user name.")
+    name: str = strawberry.field(
+        description="For reading: the key's name, or the user's preferred_username (else "
+        "name, email, sub) from their token. Not unique; decides nothing."
+    )
     role: AccessRole = strawberry.field(description="The caller's role.")
     kind: str = strawberry.field(description="api_key, user or integration.")
-    actor: str = strawberry.field(description="How the caller's actions appear on the timeline.")
+    actor: str = strawberry.field(
+        description="The caller's actor id, as the timeline records their actions and as "
+        "role holders and restricted incidents' participants name them: key:<key id>, "
+        "oidc:<issuer host>/<sub> or integration:<name>. No two identities share one."
+    )
+
+
+@strawberry.type(description="An actor id and the name to show for it.")
+class Actor:
+    id: str = strawberry.field(description="The actor id, as given.")
+    name: str = strawberry.field(
+        description="The API key's or integration's name, or the user's name as they last "
+        "signed in; the id itself when no name is known."
+    )

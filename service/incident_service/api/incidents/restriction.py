@@ -25,8 +25,8 @@ class SetIncidentRestrictedInput:
 class ParticipantInput:
     id: strawberry.ID = strawberry.field(description="The incident.")
     actor: str = strawberry.field(
-        description="Their actor id, as the timeline shows it: key:<name> for an API key, the "
-        "user name for an OIDC user."
+        description="Their actor id, as the timeline and `me` show it: key:<key id> for an API "
+        "key, oidc:<issuer host>/<sub> for a signed-in user."
     )
 
 

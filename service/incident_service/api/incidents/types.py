@@ -60,12 +60,24 @@ class IncidentEvent:
         description="When what it records happened: `at`, or earlier for a note written "
         "after the fact (addNote's occurredAt). The timeline stays ordered by seq."
     )
-    actor: str = strawberry.field(description="Who did it: a user, an API key or an integration.")
+    actor: str = strawberry.field(
+        description="Who did it, as an actor id no two identities share: key:<api key id> "
+        "(key:admin for ADMIN_API_KEY), oidc:<issuer host>/<sub> for a signed-in user, "
+        "integration:<name>. Events recorded before actor ids may hold a plain name."
+    )
     visibility: Visibility = strawberry.field(description="PUBLIC events reach the status page.")
     message: str | None = strawberry.field(description="Human-readable text of the event.")
     data: JSON = strawberry.field(
         description="Structured details, e.g. {from, to} for STATUS_CHANGED."
     )
+
+    @strawberry.field(
+        description="Who did it, for reading: the API key's or integration's name, the "
+        "user's name as they last signed in; the actor id when no name is known. Names can "
+        "repeat and change: compare `actor`, never this."
+    )
+    async def actor_name(self, info: Info) -> str:
+        return await info.context.actor_name_loader.load(self.actor)
 
     @classmethod
     def from_domain(cls, e: domain.Event) -> IncidentEvent:

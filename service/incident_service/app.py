@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from incident_service.api.persisted import Manifest, PersistedDocuments
 from incident_service.api.postmortems.export import postmortem_routes
 from incident_service.api.schema import build_schema
 from incident_service.api.view import GraphQLView
@@ -37,9 +38,10 @@ PUBLIC_PATHS = (
 
 def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
     runtime = Runtime.create(settings, mongodb_uri)
+    manifest = Manifest.load()
     view = GraphQLView(
         runtime.resources,
-        schema=build_schema(settings),
+        schema=build_schema(settings, manifest),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
@@ -48,6 +50,11 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
             messages_per_minute=settings.ws_messages_per_minute,
             per_ip=settings.ws_max_connections_per_ip,
             credential_check=settings.ws_credential_check_seconds,
+        ),
+        persisted=PersistedDocuments(
+            manifest,
+            trusted_only=settings.trusted_documents_only,
+            max_bytes=settings.document_cache_bytes,
         ),
         # Strawberry pings only on the legacy graphql-ws protocol; graphql-transport-ws
         # connections are kept alive by uvicorn's websocket pings (cli.py).

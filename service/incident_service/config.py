@@ -103,8 +103,11 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=1)
     max_aliases: int = Field(30, ge=1)
     max_tokens: int = Field(2000, ge=10)
-    # Document text kept parsed and validated, in bytes (api/documents.py).
+    # Document text kept parsed and validated, in bytes (api/documents.py); as much again
+    # of automatic persisted queries registered by clients (api/persisted.py).
     document_cache_bytes: int = Field(262_144, ge=0)
+    # Run only the operations of the published manifest (schema/operations/).
+    trusted_documents_only: bool = False
     # How far before an incident's detection a note's occurredAt may go.
     backdate_window_hours: float = Field(24.0, ge=0, le=24 * 366)
     # Objects one operation may ask for (page sizes multiplied through nested lists).

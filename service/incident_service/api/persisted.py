@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import OperationDefinitionNode, parse
 
 FORMAT = "apollo-persisted-query-manifest"
@@ -68,3 +70,94 @@ class Manifest:
             bodies={op["id"]: op["body"] for op in operations},
             names=frozenset(op["name"] for op in operations),
         )
+
+
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+class PersistedQueryError(Exception):
+    """The request's persisted-query extension cannot be served; `code` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PersistedDocuments:
+    """The text a request runs, from `extensions.persistedQuery.sha256Hash` when it sent a
+    hash instead (Apollo's automatic persisted queries, version 1).
+
+    A hash is found among the shipped operations (the manifest) and, unless only trusted
+    documents are accepted, among the documents clients registered by sending text and
+    hash together; those are kept per process in a bounded LRU, and a replica that does
+    not know a hash answers PERSISTED_QUERY_NOT_FOUND, after which the client sends the
+    text once more. With `trusted_only`, nothing but the manifest's documents runs, sent
+    by hash or in full.
+    """
+
+    def __init__(self, manifest: Manifest, *, trusted_only: bool, max_bytes: int) -> None:
+        self.manifest = manifest
+        self.trusted_only = trusted_only
+        self._registered: LRUCache[str, str] = LRUCache(max(max_bytes, 1), getsizeof=len)
+
+    def text(self, query: object, extensions: object) -> object:
+        """The document text to run (`query` itself when no hash was sent); raises
+        PersistedQueryError. Anything but a persisted-query problem is left to the
+        normal checks, which name it."""
+        wanted = self._hash(extensions)
+        if wanted is None:
+            if self.trusted_only and isinstance(query, str) and not self._trusted(query):
+                raise _untrusted()
+            return query
+        if query is None:
+            known = self.manifest.bodies.get(wanted)
+            if known is None and not self.trusted_only:
+                known = self._registered.get(wanted)
+            if known is None:
+                raise PersistedQueryError(PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+            return known
+        if not isinstance(query, str):
+            return query
+        if document_id(query) != wanted:
+            raise PersistedQueryError(
+                "BAD_REQUEST", "extensions.persistedQuery.sha256Hash is not the SHA-256 of query"
+            )
+        if wanted not in self.manifest.bodies:
+            if self.trusted_only:
+                raise _untrusted()
+            if len(query) <= self._registered.maxsize:
+                self._registered[wanted] = query
+        return query
+
+    def _trusted(self, query: str) -> bool:
+        return document_id(query) in self.manifest.bodies
+
+    @staticmethod
+    def _hash(extensions: object) -> str | None:
+        if not isinstance(extensions, Mapping) or "persistedQuery" not in extensions:
+            return None
+        persisted = extensions["persistedQuery"]
+        if not isinstance(persisted, Mapping):
+            raise PersistedQueryError("BAD_REQUEST", "extensions.persistedQuery must be an object")
+        if persisted.get("version") != 1:
+            raise PersistedQueryError(
+                "BAD_REQUEST", "extensions.persistedQuery.version: only version 1 is supported"
+            )
+        wanted = persisted.get("sha256Hash")
+        if not isinstance(wanted, str) or not _HASH.fullmatch(wanted):
+            raise PersistedQueryError(
+                "BAD_REQUEST",
+                "extensions.persistedQuery.sha256Hash must be 64 lowercase hex characters",
+            )
+        return wanted
+
+
+def _untrusted() -> PersistedQueryError:
+    return PersistedQueryError(
+        TRUSTED_DOCUMENT_REQUIRED,
+        "Only the service's own operations are accepted here (TRUSTED_DOCUMENTS_ONLY): send "
+        "extensions.persistedQuery.sha256Hash of an operation in the published manifest",
+    )

@@ -66,13 +66,15 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (RealtimeSubscriptions,))
 
 
-def build_schema(settings: Settings | None = None) -> SharedEventSchema:
+def build_schema(
+    settings: Settings | None = None, manifest: Manifest | None = None
+) -> SharedEventSchema:
     settings = settings or Settings()
     return SharedEventSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions(settings, Documents(settings), Manifest.load()),
+        extensions=extensions(settings, Documents(settings), manifest or Manifest.load()),
         execution_context_class=SharedEventExecutor,
         scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.access.authenticator import RateLimited, Unauthenticated, bearer_token
 from incident_service.api.context import Context, Resources
+from incident_service.api.persisted import PersistedDocuments, PersistedQueryError
 from incident_service.api.subscriptions.shared_execution import SharedEventSchema
 from incident_service.api.wsframes import CheckedWebSocketAdapter
 from incident_service.api.wsguard import (
@@ -43,6 +44,10 @@ from incident_service.domain.principal import ANONYMOUS
 from incident_service.realtime.subscribers import SHUTDOWN
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+#: Answers that depend on this replica's memory or the caller are not for shared caches.
+NOT_STORED = {"Cache-Control": "no-store"}
+#: Seconds a shared cache may serve an anonymous GET answer (as /api/v2 documents).
+PUBLIC_MAX_AGE = 10
 JSON = "application/json"
 
 
@@ -127,9 +132,11 @@ class GraphQLView(GraphQL[Context, None]):
         resources: Resources,
         schema: SharedEventSchema,
         socket_limits: SocketLimits,
+        persisted: PersistedDocuments,
         **kwargs: Any,
     ) -> None:
         self.resources = resources
+        self.persisted = persisted
         self.shared_events = schema.shared_events
         self.socket_limits = socket_limits
         self.credential_checks = CredentialChecks(
@@ -168,6 +175,12 @@ class GraphQLView(GraphQL[Context, None]):
                 error_body(str(e), "RATE_LIMITED"),
                 status_code=429,
                 headers={"Retry-After": str(e.retry_after)},
+            )
+        except PersistedQueryError as e:
+            response = JSONResponse(
+                error_body(e.message, e.code),
+                status_code=_persisted_status(e, request.headers.get("accept")),
+                headers=NOT_STORED,
             )
         except RecursionError:
             # JSON nested thousands deep (in the body or GET variables) fits in a
@@ -289,11 +302,15 @@ class GraphQLView(GraphQL[Context, None]):
             if not isinstance(data.get("operationName"), str | None):
                 raise HTTPException(400, "operationName must be a string or null")
         parsed = await super().parse_http_body(request)
+        if isinstance(parsed, GraphQLRequestData):
+            parsed.query = cast(str | None, self.persisted.text(parsed.query, parsed.extensions))
         _require_operation_name(parsed)
         return parsed
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        if request.method == "GET":
+            _cache_headers(request.state.context, result)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # The request failed before execution (parse, validate, coerce).
             processed.pop("data", None)
@@ -308,6 +325,27 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media}; charset=utf-8"
         return response
+
+
+def _cache_headers(context: Context, result: ExecutionResult) -> None:
+    """GET answers to anonymous callers are the public status: a CDN may keep them for a
+    few seconds (a persisted query's URL is short and stable). Anything a credential or
+    an error shaped is kept out of shared caches."""
+    headers = cast(Response, context.response).headers
+    if context.principal is ANONYMOUS and not result.errors:
+        headers["cache-control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    else:
+        headers["cache-control"] = "private, no-store"
+    headers["vary"] = "Accept, Authorization"
+
+
+def _persisted_status(error: PersistedQueryError, accept: str | None) -> int:
+    """A hash the service does not know is a GraphQL answer the client acts on (it sends
+    the text): 200 under application/json, as Apollo clients expect, 400 under the
+    GraphQL response media type; a malformed extension is a bad request either way."""
+    if error.code == "BAD_REQUEST" or negotiate(accept) == GRAPHQL_RESPONSE:
+        return 400
+    return 200
 
 
 def _client_ip(request: Request | WebSocket) -> str:

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived
 
+from incident_service.api.persisted import PersistedDocuments, PersistedQueryError
 from incident_service.api.wsguard import SocketGuard
 
 #: Message types whose payload is an operation.
@@ -44,12 +45,24 @@ def frame_problem(message: Any) -> str | None:
         return None
     if not isinstance(payload, dict):
         return "`payload` must be an object"
-    if not isinstance(payload.get("query"), str):
-        return "`payload.query` must be a string"
     for key, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
         if payload.get(key) is not None and not isinstance(payload[key], kind):
             return f"`payload.{key}` has the wrong type"
+    query, extensions = payload.get("query"), payload.get("extensions") or {}
+    if not isinstance(query, str) and not (query is None and "persistedQuery" in extensions):
+        return "`payload.query` must be a string"
     return None
+
+
+def operation_error(message: dict[str, Any], error: PersistedQueryError) -> dict[str, Any]:
+    """The `error` message refusing one operation, in its subprotocol's shape."""
+    formatted = {"message": error.message, "extensions": {"code": error.code}}
+    legacy = message["type"] == "start"
+    return {
+        "id": message.get("id"),
+        "type": "error",
+        "payload": formatted if legacy else [formatted],
+    }
 
 
 class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
@@ -95,9 +108,23 @@ class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
                 if refusal is not None:
                     await self._close(refusal.code, refusal.reason)
                     return
+                if message["type"] in _OPERATION_TYPES and not await self._resolve(message):
+                    continue
                 yield message
         except WebSocketDisconnect:
             pass
+
+    async def _resolve(self, message: dict[str, Any]) -> bool:
+        """Put the text of a persisted query in the operation; False (and an `error` for the
+        operation, the socket staying open) when it cannot be served."""
+        persisted: PersistedDocuments = getattr(self.view, "persisted")  # noqa: B009
+        payload = message["payload"]
+        try:
+            payload["query"] = persisted.text(payload.get("query"), payload.get("extensions"))
+        except PersistedQueryError as exc:
+            await self.send_json(operation_error(message, exc))
+            return False
+        return True
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):

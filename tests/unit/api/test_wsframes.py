@@ -19,6 +19,11 @@ from incident_service.api.wsframes import frame_problem
         ({"id": 1, "type": "complete"}, "`id` must be a string"),
         ({"id": "1", "type": "subscribe", "payload": []}, "`payload` must be an object"),
         ({"id": "1", "type": "start", "payload": {"query": 1}}, "`payload.query` must be a string"),
+        ({"id": "1", "type": "start", "payload": {}}, "`payload.query` must be a string"),
+        (
+            {"id": "1", "type": "subscribe", "payload": {"extensions": {"persistedQuery": {}}}},
+            None,
+        ),
         (
             {"id": "1", "type": "subscribe", "payload": {"query": "{a}", "variables": [1]}},
             "`payload.variables` has the wrong type",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from incident_service.access.subscribing import SubscribeGate
 from incident_service.api.visibility import VisibleIncidents
 from incident_service.config import Settings
 from incident_service.domain.enums import Priority
+from incident_service.domain.incident import Event, Incident
 from incident_service.domain.principal import ANONYMOUS, Principal
 from incident_service.domain.priority import SlaTarget
 from incident_service.domain.service import Service
@@ -41,6 +43,9 @@ from incident_service.store.status_page import StatusPageStore
 from incident_service.store.subscribers import SubscriberStore
 from incident_service.store.templates import TemplateStore
 from incident_service.store.webhooks import WebhookStore
+
+#: (incident id, the seq the page starts after, how many events at most)
+TimelinePage = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,10 @@ class Context:
     # one context for its whole life and must never see stale services.
     service_loader: DataLoader[str, Service | None] = field(init=False)
     actor_name_loader: DataLoader[str, str] = field(init=False)
+    #: Incidents by id, as this caller sees them (None: missing or restricted).
+    incident_loader: DataLoader[str, Incident | None] = field(init=False)
+    #: Timeline pages, by (incident id, after seq, limit).
+    timeline_loader: DataLoader[TimelinePage, list[Event]] = field(init=False)
 
     def __post_init__(self) -> None:
         services = self.resources.services
@@ -97,6 +106,23 @@ class Context:
 
         self.service_loader = DataLoader(load_fn=load, cache=False)
         self.actor_name_loader = DataLoader(load_fn=self.resources.actor_names.names, cache=False)
+        self.incident_loader = DataLoader(load_fn=self._load_incidents, cache=False)
+        self.timeline_loader = DataLoader(load_fn=self._load_timelines, cache=False)
+
+    async def _load_incidents(self, ids: list[str]) -> list[Incident | None]:
+        found = {i.id: i for i in await self.incidents.get_many(list(dict.fromkeys(ids)))}
+        return [found.get(i) for i in ids]
+
+    async def _load_timelines(self, pages: list[TimelinePage]) -> list[list[Event]]:
+        """One round trip per distinct (after, limit): a list asks the same of each."""
+        found: dict[TimelinePage, list[Event]] = {}
+        for (after_seq, limit), group in groupby(
+            sorted(set(pages), key=lambda p: (p[1], p[2])), key=lambda p: (p[1], p[2])
+        ):
+            ids = [incident_id for incident_id, _, _ in group]
+            events = await self.incidents.events_of_many(ids, after_seq, limit)
+            found.update({(i, after_seq, limit): events[i] for i in ids})
+        return [found[p] for p in pages]
 
     @property
     def settings(self) -> Settings:

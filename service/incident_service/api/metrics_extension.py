@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from incident_service.domain.principal import ANONYMOUS, Role
 from incident_service.observability import metrics
+from incident_service.store import roundtrips
 
 MASKED = "INTERNAL_SERVER_ERROR"
 
@@ -37,6 +38,7 @@ class GraphQLMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         self._subscription: str | None = None
         self._streamed = False
+        self._round_trips: list[int] | None = None
         start = time.perf_counter()
         try:
             yield
@@ -49,7 +51,13 @@ class GraphQLMetrics(SchemaExtension):
         if self._type() == "subscription":
             self._subscription = _root_field(self.execution_context) or "unknown"
             metrics.SUBSCRIPTIONS_ACTIVE.labels(self._subscription).inc()
-        yield
+            yield
+            return
+        self._round_trips = roundtrips.counting()
+        try:
+            yield
+        finally:
+            roundtrips.stop_counting()
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         yield
@@ -69,6 +77,8 @@ class GraphQLMetrics(SchemaExtension):
             metrics.SUBSCRIPTIONS_ACTIVE.labels(self._subscription).dec()
         else:
             metrics.GRAPHQL_DURATION.labels(name, kind).observe(elapsed)
+        if self._round_trips is not None:
+            metrics.GRAPHQL_ROUND_TRIPS.labels(name, kind).observe(self._round_trips[0])
         result = ctx.result
         if not self._streamed and result is not None:
             _count_errors(result.errors, ctx.graphql_document)

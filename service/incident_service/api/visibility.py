@@ -60,6 +60,12 @@ class VisibleIncidents:
         """The timeline of an incident the caller was found to see."""
         return await self._store.events(incident_id, after_seq, limit)
 
+    async def events_of_many(
+        self, incident_ids: list[str], after_seq: int, limit: int
+    ) -> dict[str, list[Event]]:
+        """The timelines of incidents the caller was found to see, in one round trip."""
+        return await self._store.events_of_many(incident_ids, after_seq, limit)
+
     async def declare(
         self,
         cmd: Declaration,

@@ -116,6 +116,13 @@ CHANGE_STREAM_EVENTS = Counter(
     f"{NAMESPACE}_change_stream_events_total",
     "Change events read from the incident_events change stream.",
 )
+GRAPHQL_ROUND_TRIPS = Histogram(
+    f"{NAMESPACE}_graphql_database_round_trips",
+    "Database commands one GraphQL query or mutation sent, by operation name: a count that "
+    "grows with page sizes is an N+1.",
+    ["operation", "type"],
+    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100, 200),
+)
 CHANGE_STREAM_LAG = Histogram(
     f"{NAMESPACE}_change_stream_lag_seconds",
     "Delay between a change being committed (its wall time) and this process reading it.",

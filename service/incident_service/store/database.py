@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, ConfigurationError, OperationFailure, PyMongoError
 
 from incident_service.store.codec import Doc
+from incident_service.store.roundtrips import RoundTrips
 
 #: The body of a transaction: it may run more than once (transient errors are retried).
 Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
@@ -244,6 +245,7 @@ class Database:
             tzinfo=UTC,
             serverSelectionTimeoutMS=5000,
             appname="incident-service",
+            event_listeners=[RoundTrips()],
         )
         self.db: AsyncDatabase[Doc] = self.client[name]
 

@@ -174,6 +174,29 @@ class IncidentStore:
         docs = await self._events.find(mongo).sort("seq", 1).limit(limit).to_list()
         return [codec.event_from_doc(d) for d in docs]
 
+    async def events_of_many(
+        self, incident_ids: list[str], after_seq: int, limit: int
+    ) -> dict[str, list[Event]]:
+        """The first `limit` events after `after_seq` of each incident, in one round trip."""
+        if len(incident_ids) <= 1:
+            return {i: await self.events(i, after_seq, limit) for i in incident_ids}
+        pipeline: list[Doc] = [
+            {"$match": {"incidentId": {"$in": incident_ids}, "seq": {"$gt": after_seq}}},
+            {"$sort": {"incidentId": 1, "seq": 1}},
+            # $firstN keeps at most `limit` per incident: a long timeline costs no more.
+            {
+                "$group": {
+                    "_id": "$incidentId",
+                    "events": {"$firstN": {"input": "$$ROOT", "n": limit}},
+                }
+            },
+        ]
+        found: dict[str, list[Event]] = {i: [] for i in incident_ids}
+        async for group in await self._events.aggregate(pipeline):
+            events = [codec.event_from_doc(d) for d in group["events"]]
+            found[group["_id"]] = sorted(events, key=lambda e: e.seq)
+        return found
+
     # Writes
 
     async def declare(

@@ -157,7 +157,7 @@ class IncidentLink:
 
     @strawberry.field(description="The other incident.")
     async def incident(self, info: Info) -> Incident | None:
-        other = await info.context.incidents.get(self.incident_id)
+        other = await info.context.incident_loader.load(self.incident_id)
         return Incident.from_domain(other) if other else None
 
 
@@ -267,8 +267,8 @@ class Incident:
         links = self.domain.links
         if not links:
             return []
-        seen = await info.context.incidents.get_many([x.incident_id for x in links])
-        visible = {i.id for i in seen}
+        seen = await info.context.incident_loader.load_many([x.incident_id for x in links])
+        visible = {i.id for i in seen if i is not None}
         return [
             IncidentLink(
                 kind=x.kind, incident_id=strawberry.ID(x.incident_id), linked_at=x.linked_at
@@ -283,7 +283,7 @@ class Incident:
     async def parent(self, info: Info) -> Incident | None:
         if self.domain.parent_id is None:
             return None
-        found = await info.context.incidents.get(self.domain.parent_id)
+        found = await info.context.incident_loader.load(self.domain.parent_id)
         return Incident.from_domain(found) if found else None
 
     @strawberry.field(
@@ -292,9 +292,8 @@ class Incident:
     )
     async def children(self, info: Info) -> list[Incident]:
         ids = [x.incident_id for x in self.domain.links if x.kind is LinkKind.PARENT_OF]
-        found = await info.context.incidents.get_many(ids)
-        by_id = {i.id: i for i in found}
-        return [Incident.from_domain(by_id[i]) for i in ids if i in by_id]
+        found = await info.context.incident_loader.load_many(ids)
+        return [Incident.from_domain(i) for i in found if i is not None]
 
     @strawberry.field(description="The playbook template it was declared from (null: none).")
     async def template(
@@ -398,7 +397,7 @@ class Incident:
     ) -> IncidentEventConnection:
         limit = page_size(first, default=50, maximum=500)
         after_seq = _seq_cursor(after)
-        events = await info.context.incidents.events(self.domain.id, after_seq, limit + 1)
+        events = await info.context.timeline_loader.load((self.domain.id, after_seq, limit + 1))
         page = events[:limit]
         edges = [
             IncidentEventEdge(cursor=str(e.seq), node=IncidentEvent.from_domain(e)) for e in page

@@ -222,10 +222,14 @@ class IncidentStore:
             if replayed is not None:
                 return replayed, False
         created: list[Change] = []
+        # Taken before the transaction, committed at once: in it, every concurrent
+        # declaration would write the one counter document and they would abort each
+        # other (10 at once: 45 declarations/s against 345 writes of two documents). A
+        # declaration that fails after this leaves a gap in the numbers.
+        number = await self.next_number(None)
 
         async def txn(session: AsyncClientSession) -> None:
             created.clear()
-            number = await self.next_number(session)
             change = declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
             change = self._stamped(then(change) if then else change)
             await self.insert(change, session)

@@ -21,17 +21,13 @@ the two must answer the same JSON. Needs wrk (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +37,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "service"))
+
+from processes import Server, free_port  # noqa: E402
 
 from incident_service.embedded import EmbeddedMongo  # noqa: E402
 
@@ -90,51 +88,6 @@ CASES = [
         {"title": "Checkout is slow"},
     ),
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.port = name, int(cmd[cmd.index("--port") + 1])
-        self.log = log
-        self.proc = subprocess.Popen(
-            cmd,
-            env={**os.environ, **env},
-            cwd=ROOT,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, path: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + path, timeout=1).status_code < 500:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready: {self.log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @dataclass
@@ -249,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             str(service_port),
         ],
         env,
+        service_port,
         work / "service.log",
     )
     raw = Server(
@@ -265,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             "warning",
         ],
         env,
+        raw_port,
         work / "raw.log",
     )
     try:

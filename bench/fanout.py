@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from processes import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -62,14 +63,6 @@ CYCLE = [
     "OPERATIONAL",
 ]
 SUB_ID = "1"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_kib(pid: int) -> int:
@@ -251,43 +244,6 @@ class ClientPool:
 
 
 # ---------------------------------------------------------------- servers
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, log: Path):
-        self.name, self.port, self.log = name, port, log
-        self.proc = subprocess.Popen(
-            cmd,
-            env={**os.environ, **env},
-            cwd=ROOT,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, path: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + path, timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready in {timeout}s: {self.log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def gql(http: httpx.Client, url: str, key: str, query: str, variables: dict[str, Any]) -> Any:

@@ -10,6 +10,8 @@ each side is kept:
   (b) the first page of 40 incidents, 8 fields, newest first
   (c) a filtered page (a label, open only), 8 fields
   (d) declare (the raw side: a transaction writing the incident and its event)
+  (d') declare again, the raw side writing what a declaration writes: its number
+       from a counter, then the incident, its event, the outbox message and two jobs
 
 Before loading, one request of each side is made and their `data` compared:
 the two must answer the same JSON. Needs wrk (Debian: apt-get install wrk).
@@ -44,6 +46,10 @@ from incident_service.embedded import EmbeddedMongo  # noqa: E402
 
 FIELDS = "id key title status priority impact urgency declaredAt"
 LABEL = "team-payments"
+DECLARE = (
+    'mutation Declare { declareIncident(input: {title: "Checkout is slow"}) '
+    "{ incident { id } userErrors { code } } }"
+)
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,16 @@ CASES = [
     ),
     Case(
         "(d) declare",
-        'mutation Declare { declareIncident(input: {title: "Checkout is slow"}) '
-        "{ incident { id } userErrors { code } } }",
+        DECLARE,
         {},
         "/declare",
+        {"title": "Checkout is slow"},
+    ),
+    Case(
+        "(d') declare, against the raw writes a declaration makes",
+        DECLARE,
+        {},
+        "/declare-as-the-service-writes",
         {"title": "Checkout is slow"},
     ),
 ]

@@ -78,10 +78,35 @@ async def declare(request: Request) -> JSONResponse:
     return JSONResponse({"data": {"declareIncident": {"incident": {"id": incident_id}}}})
 
 
+async def declare_as_the_service_writes(request: Request) -> JSONResponse:
+    """What a declaration writes besides its two documents: its number from a counter
+    (committed first), the outbox message and its fan-out job, and the SLA timer job."""
+    body = await request.json()
+    now = datetime.now(UTC)
+    incident_id = uuid.uuid4().hex
+    counter = await db.raw_counters.find_one_and_update(
+        {"_id": "incident"}, {"$inc": {"seq": 1}}, upsert=True, return_document=True
+    )
+    doc = {"_id": incident_id, "number": counter["seq"], "title": body["title"], "at": now}
+    event = {"incidentId": incident_id, "seq": 1, "type": "DECLARED", "at": now}
+    message = {"_id": uuid.uuid4().hex, "type": "incident.declared", "incidentId": incident_id}
+    jobs = [
+        {"_id": f"fanout:{message['_id']}", "kind": "outbox", "dueAt": now},
+        {"_id": f"sla:{incident_id}", "kind": "sla", "dueAt": now},
+    ]
+    async with client.start_session() as session, await session.start_transaction():
+        await db.raw_incidents.insert_one(doc, session=session)
+        await db.raw_incident_events.insert_one(event, session=session)
+        await db.raw_outbox.insert_one(message, session=session)
+        await db.raw_jobs.insert_many(jobs, session=session)
+    return JSONResponse({"data": {"declareIncident": {"incident": {"id": incident_id}}}})
+
+
 app = Starlette(
     routes=[
         Route("/incident/{number:int}", incident),
         Route("/incidents", incidents),
         Route("/declare", declare, methods=["POST"]),
+        Route("/declare-as-the-service-writes", declare_as_the_service_writes, methods=["POST"]),
     ]
 )

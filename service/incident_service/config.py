@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     admin_api_key_file: Path | None = None
     # lastUsedAt of an API key is written at most once per this many seconds.
     api_key_touch_interval: float = Field(60.0, ge=0)
+    # Seconds a replica answers a stored API key from memory (0: ask every time); every
+    # replica forgets a key at once when its document changes (revoked), through the
+    # change stream, so this bounds only how long a missed change could last.
+    api_key_cache_seconds: float = Field(5.0, ge=0, le=60)
     # Optional OIDC/JWT bearer tokens: on when OIDC_ISSUER is set.
     oidc_issuer: str = ""
     oidc_audience: str = ""

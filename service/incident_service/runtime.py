@@ -165,7 +165,12 @@ class Runtime:
         )
         self.connections = Connections()
         self.broker = Broker(s.subscriber_queue_size, incidents, status_pages)
-        self.change_stream = ChangeStream(db, self.broker, on_outbox=self._outbox_written)
+        self.change_stream = ChangeStream(
+            db,
+            self.broker,
+            on_outbox=self._outbox_written,
+            on_api_key=lambda key_id: self.resources.authenticator.forget_key(key_id),
+        )
         self.resources = Resources(
             settings=s,
             incidents=incidents,
@@ -187,6 +192,7 @@ class Runtime:
                 RateLimiter(s.rate_limit_per_key, s.rate_limit_per_ip, s.integration_rate_limit),
                 s.integration_key_cache_seconds,
                 names=actor_names,
+                key_cache_seconds=s.api_key_cache_seconds,
             ),
             actor_names=actor_names,
             broker=self.broker,

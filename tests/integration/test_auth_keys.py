@@ -94,6 +94,27 @@ def test_a_new_key_with_a_revoked_keys_name_is_someone_else(gql: GraphQLClient, 
     }
 
 
+def test_a_revoked_key_stops_working_on_every_replica_at_once(
+    service: ServiceProcess, gql: GraphQLClient, tag: str
+) -> None:
+    # The other replica remembers keys for a minute: only the change stream can tell
+    # it in time.
+    other = ServiceProcess({**service.env, "API_KEY_CACHE_SECONDS": "60"}).start()
+    try:
+        secret, key = create_key(gql, f"replicated-{tag}", "VIEWER")
+        remote = GraphQLClient(other.url, key=secret)
+        assert remote(ME)["me"]["name"] == f"replicated-{tag}"
+        assert remote(ME)["me"]["name"] == f"replicated-{tag}"  # from memory now
+        gql(REVOKE_KEY, {"id": key["id"]})
+        wait_for(
+            lambda: remote.post(ME).status_code == 401,
+            timeout=5,
+            message="the other replica still accepts the revoked key",
+        )
+    finally:
+        other.stop()
+
+
 def test_last_used_at_is_recorded(gql: GraphQLClient, tag: str) -> None:
     secret, key = create_key(gql, f"used-{tag}", "VIEWER")
     gql(ME, key=secret)

@@ -14,14 +14,14 @@ import hmac
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from incident_service import clock
 from incident_service.access.oidc import OidcVerifier, looks_like_jwt
 from incident_service.access.ratelimit import RateLimiter, Verdict
 from incident_service.domain import integrations
-from incident_service.domain.apikeys import BOOTSTRAP_NAME, PREFIX, digest, needs_touch
+from incident_service.domain.apikeys import BOOTSTRAP_NAME, PREFIX, ApiKey, digest, needs_touch
 from incident_service.domain.integrations import Integration
 from incident_service.domain.principal import ANONYMOUS, Principal, Role
 from incident_service.store.actors import ActorNames
@@ -83,10 +83,14 @@ class Authenticator:
     integration_cache_seconds: float = 0.0
     #: Where an OIDC user's display name is remembered (store/actors.py).
     names: ActorNames | None = None
+    #: Seconds a stored API key is answered from memory; every replica forgets a key
+    #: when its document changes (the change stream), so this bounds only a missed event.
+    key_cache_seconds: float = 0.0
     _writes: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _integration_cache: dict[bytes, tuple[Integration, float]] = field(
         default_factory=dict, init=False
     )
+    _key_cache: dict[bytes, tuple[ApiKey, float]] = field(default_factory=dict, init=False)
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.
@@ -112,13 +116,14 @@ class Authenticator:
             raise RateLimited(verdict)
         return principal
 
-    async def authenticate(self, token: str) -> Principal | None:
-        """The principal a bearer token stands for, or None if it stands for nobody."""
+    async def authenticate(self, token: str, *, fresh: bool = False) -> Principal | None:
+        """The principal a bearer token stands for, or None if it stands for nobody;
+        `fresh` asks the database, never the memory of keys."""
         admin = match_admin_key(token, self.admin_key)
         if admin is not None:
             return admin
         if token.startswith(PREFIX) and len(token) <= MAX_KEY_LENGTH:
-            return await self._stored_key(token)
+            return await self._stored_key(token, fresh)
         if token.startswith(integrations.PREFIX):
             found = await self.integration_for(token)
             return found.principal() if found else None
@@ -168,14 +173,37 @@ class Authenticator:
         if not verdict.allowed:
             raise RateLimited(verdict)
 
-    async def _stored_key(self, token: str) -> Principal | None:
-        key = await self.keys.find_active(token)
-        if key is None:
-            return None
+    async def _stored_key(self, token: str, fresh: bool) -> Principal | None:
+        hashed = digest(token)
+        cached = None if fresh else self._key_cache.get(hashed)
+        if cached is not None and cached[1] > time.monotonic():
+            key = cached[0]
+        else:
+            found = await self.keys.find_active(token)
+            if found is None:
+                self._key_cache.pop(hashed, None)
+                return None
+            key = found
+            if self.key_cache_seconds > 0:
+                if len(self._key_cache) >= MAX_CACHED_KEYS:
+                    self._key_cache.clear()
+                self._key_cache[hashed] = (key, time.monotonic() + self.key_cache_seconds)
         now = clock.now()
         if needs_touch(key.last_used_at, now, self.touch_interval):
             self._in_background(self._touch(key.id, now))
+            if hashed in self._key_cache:  # not again on the next request
+                self._key_cache[hashed] = (
+                    replace(key, last_used_at=now),
+                    self._key_cache[hashed][1],
+                )
         return key.principal()
+
+    def forget_key(self, key_id: str) -> None:
+        """The key's document changed (revoked, or its use recorded): ask the database the
+        next time it is used."""
+        stale = [h for h, (k, _) in self._key_cache.items() if k.id == key_id]
+        for hashed in stale:
+            del self._key_cache[hashed]
 
     def _in_background(self, write: Coroutine[None, None, None]) -> None:
         """Off the request path: a slow write must not delay the caller."""

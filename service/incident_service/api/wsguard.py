@@ -116,7 +116,7 @@ class CredentialChecks:
         digest = hashlib.sha256(credential.token.encode()).digest()
         known = self._known.get(digest)
         if known is None:
-            known = await self._authenticator.authenticate(credential.token) is not None
+            known = await self._authenticator.authenticate(credential.token, fresh=True) is not None
             self._known[digest] = known
         return known
 

@@ -24,7 +24,18 @@ from incident_service.store.database import Database
 log = logging.getLogger(__name__)
 
 COLLECTIONS = ("incident_events", "service_events", "maintenance_events", "outbox")
-PIPELINE = [{"$match": {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}}}]
+#: Changed API keys too: every replica forgets a revoked key at once.
+API_KEYS = "api_keys"
+PIPELINE = [
+    {
+        "$match": {
+            "$or": [
+                {"operationType": "insert", "ns.coll": {"$in": list(COLLECTIONS)}},
+                {"operationType": {"$in": ["update", "replace", "delete"]}, "ns.coll": API_KEYS},
+            ]
+        }
+    }
+]
 #: Server errors that mean the token can never be resumed from.
 _LOST_HISTORY = {136, 280, 286}
 
@@ -35,9 +46,11 @@ class ChangeStream:
         database: Database,
         broker: Broker,
         on_outbox: Callable[[codec.Doc], None] = lambda message: None,
+        on_api_key: Callable[[str], None] = lambda key_id: None,
     ) -> None:
         self._db = database
         self._broker = broker
+        self._on_api_key = on_api_key
         # A committed outbox message: this replica's job worker looks for work at once
         # instead of at its next poll.
         self._on_outbox = on_outbox
@@ -102,6 +115,9 @@ class ChangeStream:
             await backoff.wait()
 
     def _dispatch(self, change: dict[str, Any]) -> None:
+        if change["ns"]["coll"] == API_KEYS:
+            self._on_api_key(str(change["documentKey"]["_id"]))
+            return
         doc = change.get("fullDocument")
         if doc is None:
             return

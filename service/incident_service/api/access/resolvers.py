@@ -18,6 +18,7 @@ from incident_service.api.access.types import (
 from incident_service.api.common import payload
 from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsViewer
+from incident_service.domain import apikeys
 from incident_service.domain.errors import validation
 from incident_service.domain.principal import Role
 
@@ -74,10 +75,16 @@ class AccessMutations:
         permission_classes=[IsAdmin],
     )
     async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> ApiKeyPayload:
-        return await payload(
-            lambda: info.context.api_keys.revoke(
+        async def work() -> apikeys.ApiKey:
+            revoked = await info.context.api_keys.revoke(
                 input.id, clock.now(), info.context.principal.actor
-            ),
+            )
+            # This replica at once; the others when the change stream tells them.
+            info.context.resources.authenticator.forget_key(revoked.id)
+            return revoked
+
+        return await payload(
+            work,
             ApiKeyPayload.ok,
             ApiKeyPayload.failed,
         )

@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from incident_service.access.authenticator import RateLimited, Unauthenticated, bearer_token
 from incident_service.api.context import Context, Resources
+from incident_service.api.encoding import dumps
 from incident_service.api.persisted import PersistedDocuments, PersistedQueryError
 from incident_service.api.subscriptions.shared_execution import SharedEventSchema
 from incident_service.api.wsframes import CheckedWebSocketAdapter
@@ -285,7 +286,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> str | bytes:
         # A broadcast result (the status page) is encoded once, not per subscriber.
-        return self.shared_events.encode_message(data) or super().encode_json(data)
+        return self.shared_events.encode_message(data) or dumps(data)
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":

@@ -31,6 +31,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 from strawberry.utils.await_maybe import await_maybe
 
+from incident_service.api.encoding import dumps
 from incident_service.api.errors import log_client_errors
 
 #: Key order of the result messages that take the short encoding path.
@@ -100,7 +101,7 @@ class SharedEvents:
             return None
         body = entry[1]
         if body is None:
-            body = json.dumps(data, separators=(",", ":"))
+            body = dumps(data)
             self.encoded[id(data)] = (data, body)
         op_id, kind = message["id"], message.get("type")
         if tuple(message) == _MESSAGE_KEYS and isinstance(op_id, str) and isinstance(kind, str):

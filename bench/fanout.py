@@ -95,6 +95,9 @@ class Client:
     arrivals: list[tuple[float, str | None]] = field(default_factory=list)
     ready: bool = False
     error: str | None = None
+    #: When it began connecting, and when its initial state arrived (subscribe rate).
+    started: float = 0.0
+    ready_at: float = 0.0
 
 
 def component_status(message: dict[str, Any], component: str) -> str | None:
@@ -112,6 +115,7 @@ async def run_client(
 
     try:
         async with gate:
+            rec.started = time.monotonic()
             ws = await connect(
                 url,
                 subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
@@ -131,6 +135,7 @@ async def run_client(
             first = json.loads(await asyncio.wait_for(ws.recv(), 300))
             if first.get("type") != "next" or component_status(first, component) is None:
                 raise RuntimeError(f"expected the initial state, got {str(first)[:300]}")
+        rec.ready_at = time.monotonic()
         rec.ready = True
     except Exception as exc:
         rec.error = f"{type(exc).__name__}: {exc}"[:300]
@@ -192,7 +197,12 @@ def worker_main(conn: Connection, url: str, count: int, component: str, compress
                         break
                     await asyncio.sleep(0.05)
                 errors = [c.error for c in clients if c.error]
-                conn.send((sum(c.ready and not c.error for c in clients), errors[:5], len(errors)))
+                ok = [c for c in clients if c.ready and not c.error]
+                window = (
+                    min((c.started for c in ok), default=math.inf),
+                    max((c.ready_at for c in ok), default=0.0),
+                )
+                conn.send((len(ok), errors[:5], len(errors), window))
             elif cmd == "wait":
                 statuses, deadline_s = arg
                 deadline = time.monotonic() + deadline_s
@@ -288,6 +298,12 @@ class Result:
     rss_before_kib: int
     rss_after_kib: int
     client_errors: list[str]
+    #: From the first connect to the last initial state, over every client process.
+    subscribe_s: float = math.nan
+
+    @property
+    def subscribes_per_s(self) -> float:
+        return self.connected / self.subscribe_s if self.subscribe_s > 0 else math.nan
 
     def pct(self, q: float) -> float:
         xs = sorted(self.latencies_ms)
@@ -321,6 +337,7 @@ def run_phase(
         ready = pool.ask("ready", 120 + n / 20)
         connect_s = time.monotonic() - started
         connected = sum(r[0] for r in ready)
+        subscribe_s = max(r[3][1] for r in ready) - min(r[3][0] for r in ready)
         errors = [e for r in ready for e in r[1]]
         print(
             f"  {name}: {connected}/{n} subscribed in {connect_s:.1f}s"
@@ -384,6 +401,7 @@ def run_phase(
         before,
         after,
         client_errors,
+        subscribe_s,
     )
 
 
@@ -397,8 +415,9 @@ def med(xs: list[float]) -> float:
 def table(results: list[Result]) -> str:
     head = (
         "| server | subscribers | events | delivered | missing | p50 ms | p99 ms | max ms "
-        "| first ms | spread ms | RSS before MiB | RSS after MiB | KiB / subscriber |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| first ms | spread ms | RSS before MiB | RSS after MiB | KiB / subscriber "
+        "| subscribes/s |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     rows = [head]
     for r in results:
@@ -407,7 +426,7 @@ def table(results: list[Result]) -> str:
             f"| {r.pct(0.50):.0f} | {r.pct(0.99):.0f} | {r.pct(1.0):.0f} "
             f"| {med(r.firsts_ms):.0f} | {med(r.spreads_ms):.0f} "
             f"| {r.rss_before_kib / 1024:.1f} | {r.rss_after_kib / 1024:.1f} "
-            f"| {r.kib_per_subscriber:.1f} |"
+            f"| {r.kib_per_subscriber:.1f} | {r.subscribes_per_s:,.0f} |"
         )
     if len(results) == 2 and results[1].latencies_ms and results[0].latencies_ms:
         s, b = results
@@ -417,7 +436,8 @@ def table(results: list[Result]) -> str:
             f"| **ratio service / baseline** | | | | | **{s.pct(0.5) / b.pct(0.5):.2f}x** "
             f"| **{s.pct(0.99) / b.pct(0.99):.2f}x** | **{s.pct(1.0) / b.pct(1.0):.2f}x** "
             f"| {first:.1f}x | {spread:.2f}x "
-            f"| | | {s.kib_per_subscriber / max(1e-9, b.kib_per_subscriber):.1f}x |"
+            f"| | | {s.kib_per_subscriber / max(1e-9, b.kib_per_subscriber):.2f}x "
+            f"| {s.subscribes_per_s / max(1e-9, b.subscribes_per_s):.2f}x |"
         )
     return "\n".join(rows)
 

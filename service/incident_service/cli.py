@@ -120,6 +120,7 @@ def _serve(host: str | None, port: int | None) -> int:
                 ws_ping_timeout=settings.ws_ping_interval,
                 # A websocket frame is bounded like an HTTP body.
                 ws_max_size=settings.max_body_bytes,
+                ws_per_message_deflate=settings.ws_per_message_deflate,
                 timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
                 log_level=settings.log_level.lower(),
                 log_config=None,  # keep the handler of observability/logs.py

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(20, ge=1)
     ws_connection_init_timeout: float = Field(10.0, gt=0)
     ws_ping_interval: float = Field(20.0, gt=0)
+    # permessage-deflate for clients that offer it (browsers do): about 40 KiB of
+    # compressor state per connection, against several times smaller status messages.
+    ws_per_message_deflate: bool = True
     # Frames one connection may send a minute (pings, operations, everything).
     ws_messages_per_minute: int = Field(600, ge=10)
     # Open websockets one client IP may hold on this replica.

@@ -16,7 +16,7 @@ document, and reported in the response's `extensions.cost`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import LRUCache
@@ -34,6 +34,9 @@ from strawberry.schema.schema import validate_document
 from incident_service.api.cost import operation_cost
 from incident_service.config import Settings
 
+#: Operation names one document keeps a cost for.
+MAX_COSTS_KEPT = 8
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -43,6 +46,18 @@ class Prepared:
     errors: tuple[GraphQLError, ...]
     #: Characters of its text: what the cache counts.
     size: int
+    #: Cost by operation name, when run without variables (a pure function of the two).
+    costs: dict[str | None, int] = field(default_factory=dict, compare=False)
+
+    def cost(self, schema: GraphQLSchema, name: str | None, variables: Any) -> int:
+        if variables:
+            return operation_cost(schema, self.document, name, variables)
+        known = self.costs.get(name)
+        if known is None:
+            known = operation_cost(schema, self.document, name, None)
+            if len(self.costs) < MAX_COSTS_KEPT:  # names are the client's to choose
+                self.costs[name] = known
+        return known
 
     def fresh_errors(self) -> list[GraphQLError]:
         """Copies: the error extensions rewrite messages and codes in place."""
@@ -129,9 +144,7 @@ def cached_documents(documents: Documents) -> Callable[[], SchemaExtension]:
                 prepared = documents.validated(context.query, context.graphql_document, schema)
                 context.pre_execution_errors = prepared.fresh_errors()
                 if not prepared.errors:
-                    self.cost = operation_cost(
-                        schema, prepared.document, context.operation_name, context.variables
-                    )
+                    self.cost = prepared.cost(schema, context.operation_name, context.variables)
                     if self.cost > documents.max_cost:
                         context.pre_execution_errors = [too_costly(self.cost, documents.max_cost)]
             yield

@@ -117,3 +117,21 @@ def test_cached_errors_are_handed_out_as_copies() -> None:
     first = through_cache(documents, "{ nope }")
     first[0].message = "rewritten by an extension"
     assert through_cache(documents, "{ nope }")[0].message != "rewritten by an extension"
+
+
+def test_a_cost_without_variables_is_counted_once_per_operation_name() -> None:
+    from incident_service.api.cost import operation_cost
+
+    text = "query A { incidents(first: 40) { edges { node { key } } } } query B { me { name } }"
+    prepared = Documents(SETTINGS).validated(text, parse(text), SCHEMA)
+    for name in ("A", "B"):
+        assert prepared.cost(SCHEMA, name, None) == operation_cost(
+            SCHEMA, prepared.document, name, None
+        )
+    assert set(prepared.costs) == {"A", "B"}
+    # Names are the client's to choose: no more than a few are kept per document.
+    for i in range(100):
+        prepared.cost(SCHEMA, f"Unknown{i}", None)
+    assert len(prepared.costs) <= 8
+    # With variables the cost is counted afresh (they change it).
+    assert prepared.cost(SCHEMA, "A", {"x": 1}) == prepared.costs["A"]

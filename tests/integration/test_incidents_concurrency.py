@@ -184,3 +184,11 @@ def test_a_burst_of_notes_on_one_incident_all_land(gql: GraphQLClient, tag: str)
     assert all(ok for r in results for ok in r), results
     notes = [e["message"] for e in timeline(gql, incident["id"]) if e["type"] == "NOTE_ADDED"]
     assert sorted(notes) == sorted(f"burst {i}" for i in range(25))
+
+
+def test_a_refused_declaration_takes_no_number(gql: GraphQLClient, tag: str) -> None:
+    first = declare(gql, "Disk full", tag=tag)
+    refused = mutate(gql, DECLARE, title=" ", labels=[tag])
+    assert [e["code"] for e in refused["userErrors"]] == ["VALIDATION"]
+    second = declare(gql, "Disk full again", tag=tag)
+    assert int(second["key"].removeprefix("INC-")) == int(first["key"].removeprefix("INC-")) + 1

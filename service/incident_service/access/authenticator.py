@@ -91,6 +91,9 @@ class Authenticator:
         default_factory=dict, init=False
     )
     _key_cache: dict[bytes, tuple[ApiKey, float]] = field(default_factory=dict, init=False)
+    #: Counts forgotten keys: a lookup that began before a revocation must not put the
+    #: key it read back into memory.
+    _forgotten: int = field(default=0, init=False)
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.
@@ -179,12 +182,13 @@ class Authenticator:
         if cached is not None and cached[1] > time.monotonic():
             key = cached[0]
         else:
+            forgotten = self._forgotten
             found = await self.keys.find_active(token)
             if found is None:
                 self._key_cache.pop(hashed, None)
                 return None
             key = found
-            if self.key_cache_seconds > 0:
+            if self.key_cache_seconds > 0 and forgotten == self._forgotten:
                 if len(self._key_cache) >= MAX_CACHED_KEYS:
                     self._key_cache.clear()
                 self._key_cache[hashed] = (key, time.monotonic() + self.key_cache_seconds)
@@ -201,6 +205,7 @@ class Authenticator:
     def forget_key(self, key_id: str) -> None:
         """The key's document changed (revoked, or its use recorded): ask the database the
         next time it is used."""
+        self._forgotten += 1
         stale = [h for h, (k, _) in self._key_cache.items() if k.id == key_id]
         for hashed in stale:
             del self._key_cache[hashed]

@@ -17,4 +17,6 @@ def dumps(value: object) -> str:
     try:
         return orjson.dumps(value).decode()
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        # ASCII: a lone surrogate (which orjson refuses) is escaped, not left to fail
+        # when the text is sent.
+        return json.dumps(value, separators=(",", ":"))

@@ -28,7 +28,8 @@ MANIFEST_PATH = Path(__file__).with_name("operations.json")
 def document_id(text: str) -> str:
     """The id of a document: the SHA-256 of its exact text (as automatic persisted
     queries hash it), in hex."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    # surrogatepass: a JSON string may hold a lone surrogate; it hashes, it never raises.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def build_manifest(folder: Path) -> dict[str, Any]:
@@ -75,6 +76,8 @@ class Manifest:
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
 _HASH = re.compile(r"[0-9a-f]{64}")
+#: Bytes a registration costs beyond its text (the hash, the entry, the LRU's links).
+ENTRY_OVERHEAD = 400
 
 
 class PersistedQueryError(Exception):
@@ -101,7 +104,11 @@ class PersistedDocuments:
     def __init__(self, manifest: Manifest, *, trusted_only: bool, max_bytes: int) -> None:
         self.manifest = manifest
         self.trusted_only = trusted_only
-        self._registered: LRUCache[str, str] = LRUCache(max(max_bytes, 1), getsizeof=len)
+        # Each entry also holds its hash and the cache's bookkeeping: counted, so that a
+        # flood of one-character documents cannot hold hundreds of times the budget.
+        self._registered: LRUCache[str, str] = LRUCache(
+            max(max_bytes, 1), getsizeof=lambda text: len(text) + ENTRY_OVERHEAD
+        )
 
     def text(self, query: object, extensions: object) -> object:
         """The document text to run (`query` itself when no hash was sent); raises
@@ -128,7 +135,7 @@ class PersistedDocuments:
         if wanted not in self.manifest.bodies:
             if self.trusted_only:
                 raise _untrusted()
-            if len(query) <= self._registered.maxsize:
+            if len(query) + ENTRY_OVERHEAD <= self._registered.maxsize:
                 self._registered[wanted] = query
         return query
 

@@ -163,19 +163,19 @@ class GraphQLView(GraphQL[Context, None]):
             response = JSONResponse(
                 error_body(e.reason, _TRANSPORT_CODES.get(status)),
                 status_code=status,
-                headers=headers,
+                headers={**NOT_STORED, **(headers or {})},
             )
         except Unauthenticated as e:
             response = JSONResponse(
                 error_body(str(e), "UNAUTHENTICATED"),
                 status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+                headers={"WWW-Authenticate": "Bearer", **NOT_STORED},
             )
         except RateLimited as e:
             response = JSONResponse(
                 error_body(str(e), "RATE_LIMITED"),
                 status_code=429,
-                headers={"Retry-After": str(e.retry_after)},
+                headers={"Retry-After": str(e.retry_after), **NOT_STORED},
             )
         except PersistedQueryError as e:
             response = JSONResponse(
@@ -187,7 +187,9 @@ class GraphQLView(GraphQL[Context, None]):
             # JSON nested thousands deep (in the body or GET variables) fits in a
             # small request but overflows the decoder: refuse it, not a 500.
             response = JSONResponse(
-                error_body("The request is nested too deeply", "BAD_REQUEST"), status_code=400
+                error_body("The request is nested too deeply", "BAD_REQUEST"),
+                status_code=400,
+                headers=NOT_STORED,
             )
         await response(scope, receive, send)
 

@@ -18,3 +18,8 @@ def test_what_orjson_refuses_is_still_encoded() -> None:
         "data": {"scalar": 10**30},
         "extensions": {"1": "non-string key"},
     }
+
+
+def test_a_lone_surrogate_is_escaped_not_an_error() -> None:
+    # orjson refuses it; the text must still be sendable (ASCII).
+    assert dumps({"data": {"ids": ["\ud800"]}}) == '{"data":{"ids":["\\ud800"]}}'

@@ -35,7 +35,7 @@ def test_text_without_a_hash_passes_through() -> None:
 
 
 def test_a_registration_floods_out_oldest_first_within_its_bytes() -> None:
-    documents = PersistedDocuments(MANIFEST, trusted_only=False, max_bytes=100)
+    documents = PersistedDocuments(MANIFEST, trusted_only=False, max_bytes=5000)
     texts = [f"{{ me {{ name }} }} # {i:04}" for i in range(50)]
     for text in texts:
         assert documents.text(text, by_hash(text)) == text
@@ -52,3 +52,14 @@ def test_trusted_mode_registers_nothing_and_runs_only_the_manifest() -> None:
     assert code(documents, other, None) == "TRUSTED_DOCUMENT_REQUIRED"
     assert code(documents, other, by_hash(other)) == "TRUSTED_DOCUMENT_REQUIRED"
     assert code(documents, None, by_hash(other)) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def test_a_lone_surrogate_in_a_document_is_refused_not_an_error() -> None:
+    documents = PersistedDocuments(MANIFEST, trusted_only=True, max_bytes=1000)
+    assert code(documents, "{ me }\ud800", None) == "TRUSTED_DOCUMENT_REQUIRED"
+    open_mode = PersistedDocuments(MANIFEST, trusted_only=False, max_bytes=1000)
+    text = "{ me }\ud800"
+    assert (
+        open_mode.text(text, {"persistedQuery": {"version": 1, "sha256Hash": document_id(text)}})
+        == text
+    )

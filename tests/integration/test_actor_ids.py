@@ -65,3 +65,10 @@ def test_actions_recorded_by_key_name_become_the_keys_own(
     with MongoClient(mongo_uri) as client:
         marks = list(client[own_service.env["MONGODB_DATABASE"]].migrations.find())
     assert [m["_id"] for m in marks] == ["actor-ids-by-key-id"] and marks[0]["documents"] == 2
+    # It runs at each start until one finds nothing (pods of the previous version may
+    # still have written names during the rolling update).
+    own_service.stop()
+    own_service.start()
+    with MongoClient(mongo_uri) as client:
+        mark = client[own_service.env["MONGODB_DATABASE"]].migrations.find_one()
+    assert mark is not None and mark["documents"] == 0

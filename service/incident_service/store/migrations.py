@@ -1,8 +1,12 @@
-"""One-time rewrites of stored data, run at start-up until each is marked done.
+"""Rewrites of stored data, run at start-up until a run finds nothing left to do.
 
-Each migration is idempotent and marked done in the `migrations` collection
-only when it has finished: replicas that start together may both run it, to
-the same result, and one that dies half-way leaves it to the next start.
+Each migration is idempotent and records in the `migrations` collection how
+many documents its last run found: replicas that start together may both run
+it, to the same result, one that dies half-way leaves it to the next start,
+and pods of the previous version still writing during a rolling update leave
+work that the next start finds. A document is only rewritten as it was read
+(an incident at the version read, which the rewrite advances, so a change
+computed from the old document fails its version check and is computed again).
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ BATCH = 1000
 
 async def run(database: Database, now: datetime) -> None:
     done = database.collection(COLLECTION)
-    if await done.find_one({"_id": ACTOR_IDS}) is None:
+    last = await done.find_one({"_id": ACTOR_IDS})
+    if last is None or last.get("documents", 0) > 0:
         renamed = key_actor_ids(await database.collection(apikeys.COLLECTION).find().to_list())
         changed = await rename_actors(database, renamed)
         await done.update_one(
@@ -88,7 +93,9 @@ async def rename_actors(database: Database, renamed: Mapping[str, str]) -> int:
     clauses += [{f: {"$in": old}} for f in INCIDENT_LISTS]
     clauses += [{f"{f}.{k}": {"$in": old}} for f, k in INCIDENT_OBJECT_LISTS]
     found = database.incidents.find({"$or": clauses})
-    changed += await _rewrite(database, "incidents", found, lambda d: renamed_incident(d, renamed))
+    changed += await _rewrite(
+        database, "incidents", found, lambda d: renamed_incident(d, renamed), versioned=True
+    )
     return changed
 
 
@@ -97,12 +104,22 @@ async def _rewrite(
     collection: str,
     found: AsyncCursor[Doc],
     fields: Callable[[Doc], Doc],
+    *,
+    versioned: bool = False,
 ) -> int:
-    """Set `fields(doc)` on every document found, in batches; how many were found."""
+    """Set `fields(doc)` on every document found, as it was read, in batches; how many
+    were found (one changed meanwhile is left for the next run)."""
     batch: list[UpdateOne] = []
     count = 0
     async for doc in found:
-        batch.append(UpdateOne({"_id": doc["_id"]}, {"$set": fields(doc)}))
+        new = fields(doc)
+        if versioned:
+            where = {"_id": doc["_id"], "version": doc.get("version")}
+            update: Doc = {"$set": new, "$inc": {"version": 1}}
+        else:
+            where = {"_id": doc["_id"], **{f: doc.get(f) for f in new}}
+            update = {"$set": new}
+        batch.append(UpdateOne(where, update))
         count += 1
         if len(batch) >= BATCH:
             await database.collection(collection).bulk_write(batch, ordered=False)

@@ -530,6 +530,8 @@ def service_phase(args, n, procs, component, compression, work):  # type: ignore
         # One loopback address opens all N sockets: per-IP limits would cut them off.
         "RATE_LIMIT_PER_IP": "",
         "RATE_LIMIT_PER_KEY": "",
+        # Every subscriber comes from this one machine's address.
+        "WS_MAX_CONNECTIONS_PER_IP": str(n + 100),
     }
     env.update(kv.split("=", 1) for kv in args.service_env)
     server = Server(

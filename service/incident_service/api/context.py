@@ -8,7 +8,8 @@ cache data a long subscription would then serve stale.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
 from typing import Any
 
@@ -88,26 +89,32 @@ class Context:
     principal: Principal = ANONYMOUS
     # Set by Strawberry from the websocket `connection_init` payload.
     connection_params: dict[str, Any] | None = None
-    # Batches within one tick; cache off because a websocket connection keeps
-    # one context for its whole life and must never see stale services.
-    service_loader: DataLoader[str, Service | None] = field(init=False)
-    actor_name_loader: DataLoader[str, str] = field(init=False)
-    #: Incidents by id, as this caller sees them (None: missing or restricted).
-    incident_loader: DataLoader[str, Incident | None] = field(init=False)
-    #: Timeline pages, by (incident id, after seq, limit).
-    timeline_loader: DataLoader[TimelinePage, list[Event]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        services = self.resources.services
+    # The loaders batch within one tick, with their cache off: a websocket connection
+    # keeps one context for its whole life and must never see stale data. Made on first
+    # use: a status page socket, the most numerous, uses none of them.
 
-        async def load(ids: list[str]) -> list[Service | None]:
-            found = {s.id: s for s in await services.get_many(ids)}
-            return [found.get(i) for i in ids]
+    @cached_property
+    def service_loader(self) -> DataLoader[str, Service | None]:
+        return DataLoader(load_fn=self._load_services, cache=False)
 
-        self.service_loader = DataLoader(load_fn=load, cache=False)
-        self.actor_name_loader = DataLoader(load_fn=self.resources.actor_names.names, cache=False)
-        self.incident_loader = DataLoader(load_fn=self._load_incidents, cache=False)
-        self.timeline_loader = DataLoader(load_fn=self._load_timelines, cache=False)
+    @cached_property
+    def actor_name_loader(self) -> DataLoader[str, str]:
+        return DataLoader(load_fn=self.resources.actor_names.names, cache=False)
+
+    @cached_property
+    def incident_loader(self) -> DataLoader[str, Incident | None]:
+        """Incidents by id, as this caller sees them (None: missing or restricted)."""
+        return DataLoader(load_fn=self._load_incidents, cache=False)
+
+    @cached_property
+    def timeline_loader(self) -> DataLoader[TimelinePage, list[Event]]:
+        """Timeline pages, by (incident id, after seq, limit)."""
+        return DataLoader(load_fn=self._load_timelines, cache=False)
+
+    async def _load_services(self, ids: list[str]) -> list[Service | None]:
+        found = {s.id: s for s in await self.resources.services.get_many(ids)}
+        return [found.get(i) for i in ids]
 
     async def _load_incidents(self, ids: list[str]) -> list[Incident | None]:
         found = {i.id: i for i in await self.incidents.get_many(list(dict.fromkeys(ids)))}

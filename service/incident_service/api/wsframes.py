@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncGenerator
 from json import JSONDecodeError
 from typing import Any
@@ -120,10 +121,13 @@ class CheckedWebSocketAdapter(ASGIWebSocketAdapter):
         persisted: PersistedDocuments = getattr(self.view, "persisted")  # noqa: B009
         payload = message["payload"]
         try:
-            payload["query"] = persisted.text(payload.get("query"), payload.get("extensions"))
+            text = persisted.text(payload.get("query"), payload.get("extensions"))
         except PersistedQueryError as exc:
             await self.send_json(operation_error(message, exc))
             return False
+        # A subscription keeps its text for its whole life, and a thousand status pages
+        # send the same one: one copy (an interned string is freed with its last user).
+        payload["query"] = sys.intern(text) if isinstance(text, str) else text
         return True
 
     async def _close(self, code: int, reason: str) -> None:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import ExecutionResult, GraphQLError
+from graphql.pyutils import RefMap
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -125,6 +126,34 @@ def _shared_events(executor: StrawberryGraphQLCoreExecutionContext) -> SharedEve
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    # graphql-core makes two memo maps of execution plans for every executor. A
+    # subscription's own executor never executes (a copy per event does), yet it lives
+    # as long as the subscription: a map is made when first used, not for every
+    # subscriber (about 1.6 KB each).
+    @property
+    def _initial_execution_plans(self) -> Any:
+        return self._plans("_initial_plans")
+
+    @_initial_execution_plans.setter
+    def _initial_execution_plans(self, plans: Any) -> None:
+        if plans:
+            self.__dict__["_initial_plans"] = plans
+
+    @property
+    def _deferred_execution_plans(self) -> Any:
+        return self._plans("_deferred_plans")
+
+    @_deferred_execution_plans.setter
+    def _deferred_execution_plans(self, plans: Any) -> None:
+        if plans:
+            self.__dict__["_deferred_plans"] = plans
+
+    def _plans(self, name: str) -> Any:
+        plans = self.__dict__.get(name)
+        if plans is None:
+            plans = self.__dict__[name] = RefMap()
+        return plans
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value
         shared = _shared_events(self)
@@ -157,6 +186,9 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         # own lists (and keeping them alive): it grew by each event for the life of
         # the subscription, about 1.8 KB per event per subscriber (the soak test).
         executor._relevant_sub_fields = {}
+        # Likewise its own plans, made when it first needs them.
+        executor.__dict__.pop("_initial_plans", None)
+        executor.__dict__.pop("_deferred_plans", None)
         return executor
 
     def _operation_key(self) -> OperationKey | None:

@@ -162,6 +162,8 @@ def main() -> int:
             "RATE_LIMIT_PER_KEY": "",
             "RATE_LIMIT_PER_IP": "",
             "WS_MAX_SUBSCRIPTIONS": "20",
+            # Every subscriber comes from this one machine's address.
+            "WS_MAX_CONNECTIONS_PER_IP": str(args.subscribers + 100),
         }
         proc = subprocess.Popen(
             [args.service_bin, "serve", "--host", "127.0.0.1", "--port", str(port)],

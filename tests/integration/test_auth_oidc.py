@@ -117,13 +117,14 @@ def test_no_user_name_takes_another_identitys_actor_id(oidc_service: ServiceProc
         "incident": None
     }
     names = admin(
-        "query($ids: [String!]!) { actors(ids: $ids) { id name } }",
+        "query($ids: [String!]!) { actors(ids: $ids) { id name kind } }",
         {"ids": [f"oidc:{HOST}/{sub}", "key:admin", f"oidc:{HOST}/nobody"]},
     )["actors"]
+    # A user may call themselves after a key: the kind tells them apart.
     assert names == [
-        {"id": f"oidc:{HOST}/{sub}", "name": "key:admin"},
-        {"id": "key:admin", "name": "admin"},
-        {"id": f"oidc:{HOST}/nobody", "name": f"oidc:{HOST}/nobody"},
+        {"id": f"oidc:{HOST}/{sub}", "name": "key:admin", "kind": "user"},
+        {"id": "key:admin", "name": "admin", "kind": "api_key"},
+        {"id": f"oidc:{HOST}/nobody", "name": f"oidc:{HOST}/nobody", "kind": "user"},
     ]
 
 

@@ -20,7 +20,7 @@ from incident_service.api.context import Info
 from incident_service.api.permissions import IsAdmin, IsViewer
 from incident_service.domain import apikeys
 from incident_service.domain.errors import validation
-from incident_service.domain.principal import Role
+from incident_service.domain.principal import Role, actor_kind
 
 ACTORS_MAX = 100
 
@@ -44,7 +44,7 @@ class AccessQueries:
         if len(ids) > ACTORS_MAX:
             raise validation("ids", f"ids takes at most {ACTORS_MAX} actor ids")
         names = await info.context.resources.actor_names.names(ids)
-        return [Actor(id=i, name=n) for i, n in zip(ids, names, strict=True)]
+        return [Actor(id=i, name=n, kind=_kind(i)) for i, n in zip(ids, names, strict=True)]
 
     @strawberry.field(description="The caller's identity and role.", permission_classes=[IsViewer])
     def me(self, info: Info) -> Caller:
@@ -88,3 +88,8 @@ class AccessMutations:
             ApiKeyPayload.ok,
             ApiKeyPayload.failed,
         )
+
+
+def _kind(actor: str) -> str:
+    parsed = actor_kind(actor)
+    return parsed[0] if parsed else "unknown"

@@ -121,5 +121,10 @@ class Actor:
     id: str = strawberry.field(description="The actor id, as given.")
     name: str = strawberry.field(
         description="The API key's or integration's name, or the user's name as they last "
-        "signed in; the id itself when no name is known."
+        "signed in; the id itself when no name is known. Anyone may choose a name like "
+        "another's: show `kind` beside it."
+    )
+    kind: str = strawberry.field(
+        description="api_key, user or integration, from the id; unknown for a name recorded "
+        "before actor ids, or for anonymous and system actions."
     )

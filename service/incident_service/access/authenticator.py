@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from incident_service import clock
 from incident_service.access.oidc import OidcVerifier, looks_like_jwt
@@ -87,13 +88,16 @@ class Authenticator:
     #: when its document changes (the change stream), so this bounds only a missed event.
     key_cache_seconds: float = 0.0
     _writes: set[asyncio.Task[None]] = field(default_factory=set, init=False)
-    _integration_cache: dict[bytes, tuple[Integration, float]] = field(
-        default_factory=dict, init=False
-    )
-    _key_cache: dict[bytes, tuple[ApiKey, float]] = field(default_factory=dict, init=False)
+    _integration_cache: TTLCache[bytes, Integration] = field(init=False)
+    _key_cache: TTLCache[bytes, ApiKey] = field(init=False)
     #: Counts forgotten keys: a lookup that began before a revocation must not put the
     #: key it read back into memory.
     _forgotten: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        # A zero time keeps nothing (nothing is stored then); TTLCache needs a positive one.
+        self._integration_cache = TTLCache(MAX_CACHED_KEYS, self.integration_cache_seconds or 1)
+        self._key_cache = TTLCache(MAX_CACHED_KEYS, self.key_cache_seconds or 1)
 
     async def principal_for(self, authorization: str | None, client_ip: str) -> Principal:
         """Who is calling, within their rate limit.
@@ -147,20 +151,17 @@ class Authenticator:
         if not key.startswith(integrations.PREFIX) or len(key) > MAX_KEY_LENGTH:
             return None
         hashed = digest(key)
-        now = time.monotonic()
         cached = self._integration_cache.get(hashed)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            return cached
         found = await self.integrations.find_active(key)
         if found is not None and self.integration_cache_seconds > 0:
-            if len(self._integration_cache) >= MAX_CACHED_KEYS:
-                self._integration_cache.clear()
-            self._integration_cache[hashed] = (found, now + self.integration_cache_seconds)
+            self._integration_cache[hashed] = found
         return found
 
     def forget_integration(self, integration_id: str) -> None:
         """Its key was rotated or it was disabled: stop answering from memory."""
-        stale = [h for h, (i, _) in self._integration_cache.items() if i.id == integration_id]
+        stale = [h for h, i in self._integration_cache.items() if i.id == integration_id]
         for hashed in stale:
             del self._integration_cache[hashed]
 
@@ -179,8 +180,8 @@ class Authenticator:
     async def _stored_key(self, token: str, fresh: bool) -> Principal | None:
         hashed = digest(token)
         cached = None if fresh else self._key_cache.get(hashed)
-        if cached is not None and cached[1] > time.monotonic():
-            key = cached[0]
+        if cached is not None:
+            key = cached
         else:
             forgotten = self._forgotten
             found = await self.keys.find_active(token)
@@ -189,24 +190,19 @@ class Authenticator:
                 return None
             key = found
             if self.key_cache_seconds > 0 and forgotten == self._forgotten:
-                if len(self._key_cache) >= MAX_CACHED_KEYS:
-                    self._key_cache.clear()
-                self._key_cache[hashed] = (key, time.monotonic() + self.key_cache_seconds)
+                self._key_cache[hashed] = key
         now = clock.now()
         if needs_touch(key.last_used_at, now, self.touch_interval):
             self._in_background(self._touch(key.id, now))
             if hashed in self._key_cache:  # not again on the next request
-                self._key_cache[hashed] = (
-                    replace(key, last_used_at=now),
-                    self._key_cache[hashed][1],
-                )
+                self._key_cache[hashed] = replace(key, last_used_at=now)
         return key.principal()
 
     def forget_key(self, key_id: str) -> None:
         """The key's document changed (revoked, or its use recorded): ask the database the
         next time it is used."""
         self._forgotten += 1
-        stale = [h for h, (k, _) in self._key_cache.items() if k.id == key_id]
+        stale = [h for h, k in self._key_cache.items() if k.id == key_id]
         for hashed in stale:
             del self._key_cache[hashed]
 

@@ -13,9 +13,10 @@ every replica within that time.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
+
+from cachetools import LRUCache, TTLCache
 
 from incident_service.domain.apikeys import BOOTSTRAP_NAME
 from incident_service.domain.principal import Principal, actor_kind
@@ -24,7 +25,7 @@ from incident_service.store.database import Database
 
 COLLECTION = "users"
 CACHE_SECONDS = 60.0
-#: Names held at once; past this the cache starts over.
+#: Names held at once; past this the least recently used go.
 CACHE_MAX = 10_000
 
 
@@ -32,8 +33,8 @@ class ActorNames:
     def __init__(self, database: Database) -> None:
         self._users = database.collection(COLLECTION)
         self._keys = database.collection(apikeys.COLLECTION)
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._recorded: dict[str, str] = {}
+        self._cache: TTLCache[str, str] = TTLCache(CACHE_MAX, CACHE_SECONDS)
+        self._recorded: LRUCache[str, str] = LRUCache(CACHE_MAX)
 
     async def remember(self, principal: Principal, now: datetime) -> None:
         """Record an OIDC user's current name; a no-op when this process recorded it."""
@@ -45,20 +46,17 @@ class ActorNames:
             {"$set": {"name": principal.name, "seenAt": now}},
             upsert=True,
         )
-        if len(self._recorded) >= CACHE_MAX:
-            self._recorded.clear()
         self._recorded[principal.actor] = principal.name
 
     async def names(self, actors: Sequence[str]) -> list[str]:
         """The display name of each actor id, in order: the id itself when none is known."""
-        now = time.monotonic()
         found: dict[str, str] = {}
         missing: dict[str, list[str]] = {"api_key": [], "user": []}
         for actor in dict.fromkeys(actors):
             cached = self._cache.get(actor)
             parsed = actor_kind(actor)
-            if cached is not None and cached[1] > now:
-                found[actor] = cached[0]
+            if cached is not None:
+                found[actor] = cached
             elif parsed is None:
                 found[actor] = actor
             elif parsed[0] == "integration" or parsed == ("api_key", BOOTSTRAP_NAME):
@@ -77,7 +75,5 @@ class ActorNames:
         return [found.get(a, a) for a in actors]
 
     def _keep(self, actor: str, name: str) -> str:
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
-        self._cache[actor] = (name, time.monotonic() + CACHE_SECONDS)
+        self._cache[actor] = name
         return name

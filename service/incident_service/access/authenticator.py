@@ -136,7 +136,8 @@ class Authenticator:
             return found.principal() if found else None
         if self.oidc is not None and looks_like_jwt(token) and len(token) <= MAX_JWT_LENGTH:
             user = self.oidc.verify(token)
-            if user is not None and self.names is not None:
+            if user is not None and self.names is not None and not self.names.recorded(user):
+                # Not a task per request: only when the name is new to this process.
                 self._in_background(self._remember(self.names, user))
             return user
         return None

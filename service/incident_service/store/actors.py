@@ -36,9 +36,14 @@ class ActorNames:
         self._cache: TTLCache[str, str] = TTLCache(CACHE_MAX, CACHE_SECONDS)
         self._recorded: LRUCache[str, str] = LRUCache(CACHE_MAX)
 
+    def recorded(self, principal: Principal) -> bool:
+        """Whether there is nothing to record: not a user, or this process recorded
+        their current name."""
+        return principal.kind != "user" or self._recorded.get(principal.actor) == principal.name
+
     async def remember(self, principal: Principal, now: datetime) -> None:
         """Record an OIDC user's current name; a no-op when this process recorded it."""
-        if principal.kind != "user" or self._recorded.get(principal.actor) == principal.name:
+        if self.recorded(principal):
             return
         self._keep(principal.actor, principal.name)
         await self._users.update_one(

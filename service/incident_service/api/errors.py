@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from incident_service.domain.errors import DomainError
@@ -91,23 +91,6 @@ def code_errors(errors: list[GraphQLError] | None, suggestions: bool) -> None:
             err.extensions = {**(err.extensions or {}), "code": code}
 
 
-def error_codes(suggestions: bool) -> type[SchemaExtension]:
-    class ErrorCodes(SchemaExtension):
-        """Code every pre-execution error; strip suggestions when they are off."""
-
-        def on_operation(self) -> Iterator[None]:
-            yield
-            code_errors(getattr(self.execution_context.result, "errors", None), suggestions)
-
-        def on_stream_result(self, result: Any) -> Iterator[None]:
-            # Websocket operations: their results, refusals included, never reach
-            # on_operation's result.
-            code_errors(getattr(result, "errors", None), suggestions)
-            yield
-
-    return ErrorCodes
-
-
 def should_mask(error: GraphQLError) -> bool:
     """Mask only the unexpected: our own typed errors and GraphQL's are safe to show."""
     original = error.original_error
@@ -118,34 +101,61 @@ def should_mask(error: GraphQLError) -> bool:
     return not (error.extensions and "code" in error.extensions)
 
 
-def _code_domain_errors(errors: list[GraphQLError] | None) -> None:
+def code_domain_errors(errors: list[GraphQLError] | None) -> None:
+    """Give errors raised as DomainErrors their code and their own message, in place."""
     for err in errors or []:
         if isinstance(err.original_error, DomainError):
             err.message = err.original_error.message
             err.extensions = {**(err.extensions or {}), "code": err.original_error.code.value}
 
 
-class DomainErrorCodes(SchemaExtension):
-    """Give DomainErrors raised in queries and subscriptions an extensions.code."""
+def error_policy(suggestions: bool) -> type[ErrorPolicy]:
+    """The extension, with field suggestions kept or stripped."""
 
-    def on_execute(self) -> Iterator[None]:
+    class Configured(ErrorPolicy):
+        keep_suggestions = suggestions
+
+    return Configured
+
+
+class ErrorPolicy(MaskErrors):
+    """Every error the client sees, shaped once: coded, masked when unexpected, logged.
+
+    One extension, not one per rule: every extension hook is a context manager
+    made for each operation, and a subscription holds its `on_operation` open
+    for its whole life, so each extra extension costs every one of thousands
+    of status-page sockets. The three rules touch disjoint errors (a
+    DomainError's, an unexpected exception's, a pre-execution error's), so
+    their order does not matter.
+    """
+
+    keep_suggestions = False
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask, error_message="Unexpected error.")
+
+    def on_operation(self) -> Iterator[None]:
+        self._stream_result_processed = False
         yield
         result = self.execution_context.result
-        _code_domain_errors(result.errors if result else None)
+        if not self._stream_result_processed:
+            # Masks the operation's result (MaskErrors); a streamed one was
+            # shaped result by result already.
+            code_domain_errors(getattr(result, "errors", None))
+            self._process_result(result)
+        code_errors(getattr(result, "errors", None), self.keep_suggestions)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
-        # Subscriptions: errors of a stream's results never pass on_execute.
-        _code_domain_errors(getattr(result, "errors", None))
+        # Websocket operations: their results, refusals included, never reach
+        # on_operation's result, and errors of a stream never pass on_execute.
+        self._stream_result_processed = True
+        code_domain_errors(getattr(result, "errors", None))
+        self._process_stream_result(result)
+        code_errors(getattr(result, "errors", None), self.keep_suggestions)
         yield
 
-
-class MaskUnexpected(MaskErrors):
-    """MaskErrors that logs what it hides and hands the client the request id."""
-
-    def __init__(self, should_mask_error: Callable[[GraphQLError], bool] = should_mask) -> None:
-        super().__init__(should_mask_error=should_mask_error, error_message="Unexpected error.")
-
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        """Log what is hidden, with its traceback; the client gets the request id."""
         rid = requestid.current() or requestid.new()
         original = error.original_error
         log.error(
@@ -164,7 +174,7 @@ class MaskUnexpected(MaskErrors):
 def log_client_errors(errors: list[GraphQLError]) -> None:
     """One INFO line for a request's client errors, without a traceback.
 
-    The unexpected ones are left to MaskUnexpected, which logs each at ERROR with
+    The unexpected ones are left to ErrorPolicy, which logs each at ERROR with
     its traceback and request id; a client error is the client's to fix, and a
     document of a thousand bad directives must not write a thousand tracebacks.
     """
@@ -172,7 +182,14 @@ def log_client_errors(errors: list[GraphQLError]) -> None:
     if not expected or not log.isEnabledFor(logging.INFO):
         return
     first = expected[0]
-    code = (first.extensions or {}).get("code") or code_for(first) or "-"
+    # Logged before ErrorPolicy has coded the errors (it does so as the operation ends).
+    original = first.original_error
+    code = (
+        (first.extensions or {}).get("code")
+        or (original.code.value if isinstance(original, DomainError) else None)
+        or code_for(first)
+        or "-"
+    )
     log.info(
         "%d client error(s) (request %s), first %s: %s",
         len(expected),

@@ -3,7 +3,7 @@
 Counts operations by name and type, times queries and mutations, counts
 errors by code and userErrors by code, and tracks running subscriptions.
 List it first among the schema's extensions: hooks exit in reverse order,
-so it then sees errors after MaskErrors has replaced the unexpected ones.
+so it then sees errors after ErrorPolicy has replaced the unexpected ones.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class GraphQLMetrics(SchemaExtension):
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         yield
-        # After the yield, so after MaskErrors (listed later) has processed it.
+        # After the yield, so after ErrorPolicy (listed later) has processed it.
         self._streamed = True
         _count_errors(getattr(result, "errors", None), self.execution_context.graphql_document)
 

@@ -9,7 +9,7 @@ origin (`*`, never with credentials).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -22,6 +22,7 @@ class CORSByPath:
     ) -> None:
         """`public_paths`: exact paths, or prefixes when they end with `/`.
         `allow_list`: CORSMiddleware's arguments for every other path."""
+        self.app = app
         self._exact = frozenset(p for p in public_paths if not p.endswith("/"))
         self._prefixes = tuple(p for p in public_paths if p.endswith("/"))
         self.public = CORSMiddleware(
@@ -38,8 +39,12 @@ class CORSByPath:
     def is_public(self, path: str) -> bool:
         return path in self._exact or path.startswith(self._prefixes)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.is_public(scope["path"]):
-            await self.public(scope, receive, send)
-        else:
-            await self.allow_listed(scope, receive, send)
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine, and websockets go straight to the app: CORS applies
+        # to HTTP only, and a forwarding frame held for a websocket's life is
+        # memory for nothing (see http/middleware.py, PASS_THROUGH).
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        if self.is_public(scope["path"]):
+            return self.public(scope, receive, send)
+        return self.allow_listed(scope, receive, send)

@@ -1,8 +1,16 @@
-"""Small ASGI middlewares in front of every route: request id, request body size."""
+"""Small ASGI middlewares in front of every route: request id, request body size.
+
+PASS_THROUGH: a middleware's `__call__` is a plain function returning the
+awaitable it hands on, not a coroutine awaiting it. A websocket lives for
+hours, and every coroutine frame between the server and the endpoint stays
+suspended, holding memory, for all that time; one that only forwards need
+not be among them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,19 +24,23 @@ class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: a websocket is handed on as it is, so no frame of this
+        # middleware stays suspended for the socket's life (see PASS_THROUGH).
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         rid = requestid.accept(Headers(scope=scope).get(requestid.HEADER))
+        # Set in the caller's context, the task that runs the app: the same
+        # context a coroutine of ours would have set it in.
         requestid.set_current(rid)
         scope.setdefault("state", {})["request_id"] = rid
         if scope["type"] == "websocket":
             # Only an HTTP response carries the header; a websocket's sends
             # pass straight through (a wrapper would cost on every frame).
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send, rid)
 
+    async def _http(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
@@ -64,10 +76,12 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)

@@ -236,7 +236,7 @@ _NO_HOOKS = _NoHooks()
 class SharedEventExtensionsRunner(SchemaExtensionsRunner):
     """Skips the per-result extension hooks for a shared, error-free result.
 
-    The schema's `on_stream_result` hooks (MaskErrors, DomainErrorCodes,
+    The schema's `on_stream_result` hooks (ErrorPolicy,
     GraphQLMetrics) act only on a result's errors; a shared result has none
     and the same data for every subscriber, so running them for each of
     thousands of subscribers on every event changes nothing but costs a

@@ -24,7 +24,7 @@ from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
-from incident_service.store.jobs import Job, JobStore
+from incident_service.store.jobs import Job, JobStore, new_job
 from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
@@ -414,11 +414,14 @@ class IncidentStore:
     async def insert(self, change: Change, session: AsyncClientSession) -> None:
         """A new incident and its first events."""
         change = self._stamped(change)
-        await self._incidents.insert_one(codec.incident_to_doc(change.incident), session=session)
+        incident = change.incident
+        await self._incidents.insert_one(codec.incident_to_doc(incident), session=session)
         await self._insert_events(change.events, session)
-        await self._outbox.record(_notifications(change), session)
+        # A new incident's SLA job is new too: inserted with the fan-out jobs.
+        due = sla.next_mark(incident, self._sla)
+        timer = [new_job(sla_job_id(incident.id), SLA_KIND, incident.id, due)] if due else []
+        await self._outbox.record(_notifications(change), session, jobs=timer)
         await self._follow_components((), change, session)
-        await self._follow_sla(None, change.incident, session)
 
     async def write(
         self,

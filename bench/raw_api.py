@@ -3,20 +3,21 @@
 Each route asks the database exactly what the service's operation needs and
 returns the JSON the service returns for it (`{"data": ...}`), encoded by
 Starlette: no parsing, validation, permission checks, cost, metrics or
-logging. It reads the service's own collections; `POST /declare` writes an
-incident and its DECLARED event in one transaction, into collections of its
-own.
+logging. It reads the service's own collections; `POST /declare` writes a copy
+of the incident and DECLARED event a declaration of the service wrote, in one
+transaction, into the same collections (see `Written`).
 
     MONGODB_URI=... MONGODB_DATABASE=... uvicorn bench.raw_api:app --port 9100
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -58,48 +59,105 @@ async def incidents(request: Request) -> JSONResponse:
     return JSONResponse({"data": {"incidents": {"edges": [{"node": node(d)} for d in docs]}}})
 
 
+class Written:
+    """What a declaration of the service wrote, copied by the raw writes: the same
+    documents, with their own ids, numbers and times.
+
+    Taken from the newest incident the service declared (bench/api.py seeds them
+    first), and its first event, outbox message and jobs. The raw route writes the
+    incident and its event into the service's own collections, so the same indexes
+    are kept up to date as the service's writes keep; the outbox message and jobs
+    go to collections of the raw route's own, made with the same indexes (the
+    service's job worker would otherwise take them as its own work)."""
+
+    incident: dict[str, Any]
+    event: dict[str, Any]
+    message: dict[str, Any]
+    job: dict[str, Any]
+
+    @classmethod
+    async def load(cls) -> Written:
+        written = cls()
+        incident = await db.incidents.find_one({}, sort=NEWEST_FIRST)
+        if incident is None:
+            raise RuntimeError("declare one incident through the service first")
+        written.incident = incident
+        written.event = await db.incident_events.find_one({"incidentId": incident["_id"]}) or {}
+        written.message = (
+            await db.outbox.find_one({"type": "incident.declared"}, sort=[("at", -1)]) or {}
+        )
+        timer = await db.jobs.find_one({"_id": f"sla:{incident['_id']}"})
+        written.job = timer or {"status": "PENDING", "attempts": 0, "leaseUntil": None}
+        for theirs, ours in ((db.outbox, db.raw_outbox), (db.jobs, db.raw_jobs)):
+            for name, spec in (await theirs.index_information()).items():
+                if name == "_id_":
+                    continue
+                options = {k: spec[k] for k in ("unique", "partialFilterExpression") if k in spec}
+                await ours.create_index(spec["key"], name=name, **options)
+        return written
+
+    def documents(self, number: int, title: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new incident numbered `number`, and its DECLARED event."""
+        # Every time moves with the declaration (an SLA due date stays as far ahead).
+        shift = datetime.now(UTC) - self.incident["declaredAt"]
+        incident_id = str(ObjectId())
+        times = {k: v + shift for k, v in self.incident.items() if isinstance(v, datetime)}
+        doc = {**self.incident, **times, "_id": incident_id, "number": number, "title": title}
+        event = {k: v for k, v in self.event.items() if k != "_id"}
+        return doc, {**event, "incidentId": incident_id, "at": self.event["at"] + shift}
+
+    def notification(self, incident_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Its outbox message, the message's fan-out job and the SLA timer job."""
+        now = datetime.now(UTC)
+        message_id = f"msg_{ObjectId()}"
+        message = {**self.message, "_id": message_id, "at": now}
+        jobs = [
+            {**self.job, "_id": f"outbox:{message_id}", "kind": "outbox", "ref": message_id},
+            {**self.job, "_id": f"sla:{incident_id}", "kind": "sla", "ref": incident_id},
+        ]
+        for each in jobs:
+            each["dueAt"] = now
+        return message, jobs
+
+
+_written: list[Written] = []
+#: The raw two-document write numbers its incidents far above the service's.
+_numbers = itertools.count(1_000_000_000)
+
+
+async def written() -> Written:
+    if not _written:
+        _written.append(await Written.load())
+    return _written[0]
+
+
 async def declare(request: Request) -> JSONResponse:
+    """The same two documents a declaration writes (incident, event), in one transaction."""
     body = await request.json()
-    now = datetime.now(UTC)
-    incident_id = uuid.uuid4().hex
-    doc = {
-        "_id": incident_id,
-        "title": body["title"],
-        "status": "INVESTIGATING",
-        "priority": "P3",
-        "declaredAt": now,
-        "version": 1,
-        "lastSeq": 1,
-    }
-    event = {"incidentId": incident_id, "seq": 1, "type": "DECLARED", "at": now}
+    doc, event = (await written()).documents(next(_numbers), body["title"])
     async with client.start_session() as session, await session.start_transaction():
-        await db.raw_incidents.insert_one(doc, session=session)
-        await db.raw_incident_events.insert_one(event, session=session)
-    return JSONResponse({"data": {"declareIncident": {"incident": {"id": incident_id}}}})
+        await db.incidents.insert_one(doc, session=session)
+        await db.incident_events.insert_one(event, session=session)
+    return JSONResponse({"data": {"declareIncident": {"incident": {"id": doc["_id"]}}}})
 
 
 async def declare_as_the_service_writes(request: Request) -> JSONResponse:
-    """What a declaration writes besides its two documents: its number from a counter
-    (committed first), the outbox message and its fan-out job, and the SLA timer job."""
+    """What a declaration writes besides its two documents: its number from the counter
+    (committed first), the outbox message and, in one insert, its fan-out job and the
+    SLA timer job."""
     body = await request.json()
-    now = datetime.now(UTC)
-    incident_id = uuid.uuid4().hex
-    counter = await db.raw_counters.find_one_and_update(
+    template = await written()
+    counter = await db.counters.find_one_and_update(
         {"_id": "incident"}, {"$inc": {"seq": 1}}, upsert=True, return_document=True
     )
-    doc = {"_id": incident_id, "number": counter["seq"], "title": body["title"], "at": now}
-    event = {"incidentId": incident_id, "seq": 1, "type": "DECLARED", "at": now}
-    message = {"_id": uuid.uuid4().hex, "type": "incident.declared", "incidentId": incident_id}
-    jobs = [
-        {"_id": f"fanout:{message['_id']}", "kind": "outbox", "dueAt": now},
-        {"_id": f"sla:{incident_id}", "kind": "sla", "dueAt": now},
-    ]
+    doc, event = template.documents(counter["seq"], body["title"])
+    message, jobs = template.notification(doc["_id"])
     async with client.start_session() as session, await session.start_transaction():
-        await db.raw_incidents.insert_one(doc, session=session)
-        await db.raw_incident_events.insert_one(event, session=session)
+        await db.incidents.insert_one(doc, session=session)
+        await db.incident_events.insert_one(event, session=session)
         await db.raw_outbox.insert_one(message, session=session)
         await db.raw_jobs.insert_many(jobs, session=session)
-    return JSONResponse({"data": {"declareIncident": {"incident": {"id": incident_id}}}})
+    return JSONResponse({"data": {"declareIncident": {"incident": {"id": doc["_id"]}}}})
 
 
 app = Starlette(

@@ -32,6 +32,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 from strawberry.utils.await_maybe import await_maybe
 
+from incident_service.api import extension_hooks
 from incident_service.api.encoding import dumps
 from incident_service.api.errors import log_client_errors
 
@@ -254,6 +255,24 @@ class SharedEventExtensionsRunner(SchemaExtensionsRunner):
     def __init__(self, shared: SharedEvents, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.shared = shared
+        self._lean = extension_hooks.lean(self.extensions)
+
+    # Each stage's hooks without Strawberry's per-operation inspection (extension_hooks).
+
+    def operation(self) -> Any:
+        return self._stage("on_operation") if self._lean else super().operation()
+
+    def parsing(self) -> Any:
+        return self._stage("on_parse") if self._lean else super().parsing()
+
+    def validation(self) -> Any:
+        return self._stage("on_validate") if self._lean else super().validation()
+
+    def executing(self) -> Any:
+        return self._stage("on_execute") if self._lean else super().executing()
+
+    def _stage(self, stage: str, *args: Any) -> extension_hooks.StageHooks:
+        return extension_hooks.StageHooks(extension_hooks.hooks_of(self.extensions, stage), *args)
 
     async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
         # Called for every result of every subscriber; only extensions that
@@ -274,6 +293,8 @@ class SharedEventExtensionsRunner(SchemaExtensionsRunner):
     def on_stream_result(self, result: Any) -> Any:
         if self.shared.is_shared_result(result):
             return _NO_HOOKS
+        if self._lean:
+            return self._stage("on_stream_result", result)
         return super().on_stream_result(result)
 
 

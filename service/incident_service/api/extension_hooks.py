@@ -1,0 +1,99 @@
+"""The schema extensions' hooks of one stage, run as Strawberry runs them, made cheaper.
+
+Strawberry builds, for every stage of every operation (operation, parsing,
+validation, execution, each streamed result), a context manager that asks
+every extension whether it has the hook (`inspect`), wraps each one it has
+with `contextlib.contextmanager` (which copies the function's metadata) and
+enters them on an `AsyncExitStack`. A status-page subscribe or a read by key
+pays that four or five times. Here the inspection and wrapping are done once
+per extension class; per operation only the hooks themselves are entered, on
+a plain `ExitStack`, in the same order and with the same exception handling
+(they are still `contextmanager`s). Only for hooks that are plain generator
+functions, as all of this service's are; anything else is left to Strawberry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable
+from functools import cache
+from typing import Any, cast
+
+from strawberry.extensions import SchemaExtension
+
+Hook = Callable[..., contextlib.AbstractContextManager[None]]
+
+STAGES = ("on_operation", "on_parse", "on_validate", "on_execute", "on_stream_result")
+
+
+@cache
+def stage_hook(extension_type: type[Any], stage: str) -> Hook | None:
+    """The class's hook for `stage` as a context manager factory taking the extension
+    (and, for `on_stream_result`, the result); None when the class does not override it."""
+    function = getattr(extension_type, stage)
+    if function is getattr(SchemaExtension, stage):
+        return None
+    return contextlib.contextmanager(function)
+
+
+def lean(extensions: list[SchemaExtension]) -> bool:
+    """Whether every hook of these extensions is a plain generator function (so this
+    module can run them); if not, Strawberry's own context managers must."""
+    return _lean(tuple(cast(type, type(e)) for e in extensions))
+
+
+@cache
+def _lean(extension_types: tuple[type[Any], ...]) -> bool:
+    for extension_type in extension_types:
+        for stage in STAGES:
+            function = getattr(extension_type, stage)
+            if function is not getattr(SchemaExtension, stage) and not (
+                inspect.isgeneratorfunction(function)
+            ):
+                return False
+    return True
+
+
+class StageHooks:
+    """One stage's hooks, entered in the extensions' order and left in reverse; usable
+    with `with` and `async with`, as Strawberry's stage context managers are."""
+
+    __slots__ = ("_args", "_hooks", "_stack")
+
+    def __init__(self, hooks: list[tuple[Hook, SchemaExtension]], *args: Any) -> None:
+        self._hooks = hooks
+        self._args = args
+        self._stack: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> None:
+        if not self._hooks:
+            return
+        stack = contextlib.ExitStack()
+        # Entered one by one, so that a hook that fails leaves the ones before it to
+        # be exited, as ExitStack's own use in Strawberry does.
+        with stack:
+            for hook, extension in self._hooks:
+                stack.enter_context(hook(extension, *self._args))
+            self._stack = stack.pop_all()
+
+    def __exit__(self, *exc: Any) -> bool:
+        stack, self._stack = self._stack, None
+        return bool(stack.__exit__(*exc)) if stack is not None else False
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return self.__exit__(*exc)
+
+
+def hooks_of(extensions: list[SchemaExtension], stage: str) -> list[tuple[Hook, SchemaExtension]]:
+    """The extensions' hooks for `stage`, in order."""
+    found = []
+    for extension in extensions:
+        # cast: mypy takes a class for unhashable when its instances define __eq__.
+        hook = stage_hook(cast(type, type(extension)), stage)
+        if hook is not None:
+            found.append((hook, extension))
+    return found

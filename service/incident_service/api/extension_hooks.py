@@ -57,29 +57,40 @@ def _lean(extension_types: tuple[type[Any], ...]) -> bool:
 
 class StageHooks:
     """One stage's hooks, entered in the extensions' order and left in reverse; usable
-    with `with` and `async with`, as Strawberry's stage context managers are."""
+    with `with` and `async with`, as Strawberry's stage context managers are.
 
-    __slots__ = ("_args", "_hooks", "_stack")
+    Between the two only the entered context managers are kept, not an ExitStack
+    (with its deque and callbacks): a subscription's `on_operation` stage stays
+    entered for the subscription's life. The exit is an ExitStack's, made then."""
+
+    __slots__ = ("_args", "_entered", "_hooks")
 
     def __init__(self, hooks: list[tuple[Hook, SchemaExtension]], *args: Any) -> None:
         self._hooks = hooks
         self._args = args
-        self._stack: contextlib.ExitStack | None = None
+        self._entered: tuple[contextlib.AbstractContextManager[None], ...] = ()
 
     def __enter__(self) -> None:
         if not self._hooks:
             return
-        stack = contextlib.ExitStack()
-        # Entered one by one, so that a hook that fails leaves the ones before it to
-        # be exited, as ExitStack's own use in Strawberry does.
-        with stack:
+        entered = []
+        # A hook that fails to enter leaves the ones before it to be exited.
+        with contextlib.ExitStack() as stack:
             for hook, extension in self._hooks:
-                stack.enter_context(hook(extension, *self._args))
-            self._stack = stack.pop_all()
+                manager = hook(extension, *self._args)
+                stack.enter_context(manager)
+                entered.append(manager)
+            stack.pop_all()
+        self._entered = tuple(entered)
 
     def __exit__(self, *exc: Any) -> bool:
-        stack, self._stack = self._stack, None
-        return bool(stack.__exit__(*exc)) if stack is not None else False
+        entered, self._entered = self._entered, ()
+        if not entered:
+            return False
+        stack = contextlib.ExitStack()
+        for manager in entered:
+            stack.push(manager)
+        return bool(stack.__exit__(*exc))
 
     async def __aenter__(self) -> None:
         self.__enter__()

@@ -41,6 +41,7 @@ from incident_service.api.wsguard import (
     SocketLimits,
     token_expiry,
 )
+from incident_service.api.wshandler import TransportWSHandler
 from incident_service.domain.principal import ANONYMOUS
 from incident_service.realtime.subscribers import SHUTDOWN
 
@@ -127,6 +128,7 @@ def _require_operation_name(request_data: Any) -> None:
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = CheckedWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,

@@ -78,7 +78,9 @@ class Written:
     @classmethod
     async def load(cls) -> Written:
         written = cls()
-        incident = await db.incidents.find_one({}, sort=NEWEST_FIRST)
+        # Declared, not opened by an alert: a copy of that would break the unique index
+        # of open alert groups.
+        incident = await db.incidents.find_one({"alertGroup": None}, sort=NEWEST_FIRST)
         if incident is None:
             raise RuntimeError("declare one incident through the service first")
         written.incident = incident

@@ -33,6 +33,29 @@ T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
 
+async def _stores(
+    mongo_uri: str, name: str, clock: list[datetime]
+) -> tuple[Database, JobStore, IncidentStore, list[Worker]]:
+    """The stores on database `name`, and three job workers whose time is `clock[0]`."""
+    db = Database(mongo_uri, name)
+    await db.ensure_indexes()
+    jobs = JobStore(db)
+    outbox = Outbox(db, jobs)
+    policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
+    incidents = IncidentStore(db, ComponentStatuses(db, outbox), outbox, jobs, policy)
+    workers = [
+        Worker(
+            jobs,
+            {SLA_KIND: incidents.check_sla, OUTBOX: outbox.fan_out},
+            now=lambda: clock[0],
+            poll_interval=1,
+            lease=30,
+        )
+        for _ in range(3)
+    ]
+    return db, jobs, incidents, workers
+
+
 def test_a_p1_left_alone_breaches_once_at_five_minutes_whatever_the_workers(
     mongo_uri: str,
 ) -> None:
@@ -40,22 +63,7 @@ def test_a_p1_left_alone_breaches_once_at_five_minutes_whatever_the_workers(
     clock = [T0]
 
     async def scenario() -> None:
-        db = Database(mongo_uri, name)
-        await db.ensure_indexes()
-        jobs = JobStore(db)
-        outbox = Outbox(db, jobs)
-        policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
-        incidents = IncidentStore(db, ComponentStatuses(db, outbox), outbox, jobs, policy)
-        workers = [
-            Worker(
-                jobs,
-                {SLA_KIND: incidents.check_sla, OUTBOX: outbox.fan_out},
-                now=lambda: clock[0],
-                poll_interval=1,
-                lease=30,
-            )
-            for _ in range(3)
-        ]
+        db, jobs, incidents, workers = await _stores(mongo_uri, name, clock)
 
         async def all_tick() -> None:
             await asyncio.gather(*(w.tick() for w in workers), *(w.tick() for w in workers))
@@ -103,6 +111,43 @@ def test_a_p1_left_alone_breaches_once_at_five_minutes_whatever_the_workers(
             assert sent == 1
             job = await jobs.get(f"{SLA_KIND}:{incident.id}")
             assert job is not None and job["dueAt"] == T0 + timedelta(hours=4) * 0.8
+        finally:
+            await db.client.drop_database(name)
+
+    asyncio.run(scenario())
+
+
+def test_a_restricted_incident_gets_its_sla_timer_though_it_notifies_nobody(
+    mongo_uri: str,
+) -> None:
+    # A restricted declaration writes no outbox message: its SLA job is the only job
+    # its transaction inserts.
+    name = f"sla_{uuid.uuid4().hex[:8]}"
+    clock = [T0]
+
+    async def scenario() -> None:
+        db, jobs, incidents, workers = await _stores(mongo_uri, name, clock)
+        try:
+            incident, _ = await incidents.declare(
+                Declaration(
+                    title="Quietly on fire",
+                    impact=Impact.HIGH,
+                    urgency=Urgency.HIGH,
+                    restricted=True,
+                ),
+                now=T0,
+                actor="t",
+            )
+            assert await db.outbox.count_documents({}) == 0
+            job = await jobs.get(f"{SLA_KIND}:{incident.id}")
+            assert job is not None and job["dueAt"] == T0 + 4 * MIN
+            clock[0] = T0 + 5 * MIN
+            for _ in range(2):
+                await asyncio.gather(*(w.tick() for w in workers))
+            breached = await db.incident_events.count_documents(
+                {"incidentId": incident.id, "type": "SLA_BREACHED"}
+            )
+            assert breached == 1
         finally:
             await db.client.drop_database(name)
 

@@ -7,16 +7,17 @@ with `contextlib.contextmanager` (which copies the function's metadata) and
 enters them on an `AsyncExitStack`. A status-page subscribe or a read by key
 pays that four or five times. Here the inspection and wrapping are done once
 per extension class; per operation only the hooks themselves are entered, on
-a plain `ExitStack`, in the same order and with the same exception handling
-(they are still `contextmanager`s). Only for hooks that are plain generator
-functions, as all of this service's are; anything else is left to Strawberry.
+a plain `ExitStack`, in the same order, seeing the same exceptions (they are
+still `contextmanager`s), and never swallowing one, as Strawberry's never do.
+Only for hooks that are plain generator functions, as all of this service's
+are; anything else is left to Strawberry.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, cast
 
@@ -73,30 +74,38 @@ class StageHooks:
     def __enter__(self) -> None:
         if not self._hooks:
             return
-        entered = []
-        # A hook that fails to enter leaves the ones before it to be exited.
-        with contextlib.ExitStack() as stack:
+        entered: list[contextlib.AbstractContextManager[None]] = []
+        try:
             for hook, extension in self._hooks:
                 manager = hook(extension, *self._args)
-                stack.enter_context(manager)
+                manager.__enter__()
                 entered.append(manager)
-            stack.pop_all()
+        except BaseException as exc:
+            # The hooks entered before are exited (Strawberry's would stay suspended
+            # until collected); the failure goes on either way.
+            _leave(entered, type(exc), exc, exc.__traceback__)
+            raise
         self._entered = tuple(entered)
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> None:
+        # None, as Strawberry's stage managers return: a hook cannot swallow the
+        # exception of the stage it wraps.
         entered, self._entered = self._entered, ()
-        if not entered:
-            return False
-        stack = contextlib.ExitStack()
-        for manager in entered:
-            stack.push(manager)
-        return bool(stack.__exit__(*exc))
+        _leave(entered, *exc)
 
     async def __aenter__(self) -> None:
         self.__enter__()
 
-    async def __aexit__(self, *exc: Any) -> bool:
-        return self.__exit__(*exc)
+    async def __aexit__(self, *exc: Any) -> None:
+        self.__exit__(*exc)
+
+
+def _leave(entered: Sequence[contextlib.AbstractContextManager[None]], *exc: Any) -> None:
+    """Exit `entered` in reverse, as an ExitStack does, ignoring whether one swallowed."""
+    stack = contextlib.ExitStack()
+    for manager in entered:
+        stack.push(manager)
+    stack.__exit__(*exc)
 
 
 def hooks_of(extensions: list[SchemaExtension], stage: str) -> list[tuple[Hook, SchemaExtension]]:

@@ -77,3 +77,42 @@ def test_extensions_with_other_hooks_are_left_to_strawberry() -> None:
 
     assert lean([_recording("a", [])])
     assert not lean([_recording("a", []), Plain()])
+
+
+def _swallowing(log: Log) -> SchemaExtension:
+    class Swallowing(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            try:
+                yield
+            except ValueError:
+                log.append("swallowed")
+
+    return Swallowing()
+
+
+def test_a_hook_cannot_swallow_the_exception_of_its_stage() -> None:
+    log: Log = []
+    with (
+        pytest.raises(ValueError, match="boom"),
+        StageHooks(hooks_of([_swallowing(log)], "on_operation")),
+    ):
+        raise ValueError("boom")
+    assert log == ["swallowed"]
+
+
+def test_a_hook_that_fails_to_enter_fails_the_stage_and_earlier_hooks_are_exited() -> None:
+    log: Log = []
+
+    class Failing(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            raise ValueError("cannot start")
+            yield  # pragma: no cover
+
+    hooks = StageHooks(
+        hooks_of([_recording("a", log), _swallowing(log), Failing()], "on_operation")
+    )
+    with pytest.raises(ValueError, match="cannot start"):
+        hooks.__enter__()
+    # Exited as an ExitStack exits them (the swallowing hook hides it from "a"), but the
+    # failure itself still ends the stage.
+    assert log == ["a enter", "swallowed", "a exit"]

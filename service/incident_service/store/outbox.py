@@ -11,6 +11,7 @@ in one transaction guarded by the job's lease: a message fans out once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -31,20 +32,29 @@ KIND = "outbox"
 CACHED_MESSAGES = 1024
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """What one message means for one audience: the records to write into `collection`
+    (deliveries, emails) and their jobs (see `store.jobs.new_job`)."""
+
+    collection: str
+    records: list[Doc]
+    jobs: list[Doc]
+
+
 class Audience(Protocol):
     """Receivers of outbound messages: what one message means for them."""
 
-    async def fan_out(
+    async def recipients(
         self,
         message_id: str,
         message: Message,
         target: str | None,
-        session: AsyncClientSession,
         sent: Mapping[str, FirstAttempt],
-    ) -> list[Doc]:
-        """Write the deliveries of `message` (only to `target` when given) and return
-        their jobs (see `store.jobs.new_job`). `sent`: the first attempts the fan-out
-        made already, by webhook endpoint id."""
+    ) -> Recipients | None:
+        """The deliveries of `message` (only to `target` when given), None when there
+        are none. `sent`: the first attempts the fan-out made already, by webhook
+        endpoint id."""
         ...
 
 
@@ -134,21 +144,34 @@ class Outbox:
     ) -> list[Candidate]:
         """The fan-out job's handler (after the first attempts in `sent`, see
         jobs/fanout.py): writes the deliveries and their jobs, in one transaction
-        guarded by the job's lease; returns the jobs due now."""
-        jobs: list[Doc] = []
+        guarded by the job's lease; returns the jobs due now.
+
+        The recipients are read before the transaction: inside it the reads would
+        see the same snapshot and hold nothing, and a message with no recipient
+        then needs no transaction at all."""
         doc = await self.document(job.ref)
+        found: list[Recipients] = []
+        if doc is not None:
+            message = message_from_doc(doc)
+            for audience in self._audiences:
+                recipients = await audience.recipients(
+                    doc["_id"], message, doc.get("target"), sent or {}
+                )
+                if recipients is not None:
+                    found.append(recipients)
+        if not found:
+            # Nobody to tell: one guarded delete, no transaction (most messages, for
+            # most deployments: an update nobody subscribed to).
+            await self._jobs.settle(job, None)
+            return []
+        jobs = [j for recipients in found for j in recipients.jobs]
 
         async def txn(session: AsyncClientSession) -> None:
-            jobs.clear()
-            if doc is not None:
-                message = message_from_doc(doc)
-                for audience in self._audiences:
-                    jobs.extend(
-                        await audience.fan_out(
-                            doc["_id"], message, doc.get("target"), session, sent or {}
-                        )
-                    )
-                await self._jobs.enqueue(jobs, session)
+            for recipients in found:
+                await self._db.db[recipients.collection].insert_many(
+                    recipients.records, session=session
+                )
+            await self._jobs.enqueue(jobs, session)
             await self._jobs.settle(job, None, session)
 
         await self._db.transaction(txn)

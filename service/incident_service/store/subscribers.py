@@ -33,7 +33,7 @@ from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, new_job
-from incident_service.store.outbox import Outbox
+from incident_service.store.outbox import Outbox, Recipients
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "email"
@@ -241,18 +241,17 @@ class SubscriberStore:
 
     # Fan-out (the outbox audience)
 
-    async def fan_out(
+    async def recipients(
         self,
         message_id: str,
         message: Message,
         target: str | None,
-        session: AsyncClientSession,
         sent: Mapping[str, FirstAttempt],
-    ) -> list[Doc]:
+    ) -> Recipients | None:
         if target is not None or message.public is None:
-            return []
+            return None
         docs = await self._db.subscribers.find(
-            {"confirmed": True}, projection={"serviceIds": 1}, session=session
+            {"confirmed": True}, projection={"serviceIds": 1}
         ).to_list()
         emails = [
             {
@@ -268,11 +267,11 @@ class SubscriberStore:
             if domain.wants(d.get("serviceIds", ()), message)
         ]
         if not emails:
-            return []
-        await self._db.emails.insert_many(emails, session=session)
+            return None
         # One group for all email: a public update to many subscribers takes a few of the
         # worker's slots, never all of them (webhooks and timers keep running).
-        return [new_job(job_id(e["_id"]), KIND, e["_id"], message.at, KIND) for e in emails]
+        jobs = [new_job(job_id(e["_id"]), KIND, e["_id"], message.at, KIND) for e in emails]
+        return Recipients("emails", emails, jobs)
 
     # Sending
 

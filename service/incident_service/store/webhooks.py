@@ -39,7 +39,7 @@ from incident_service.domain.webhooks import (
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, LeaseLost, new_job
-from incident_service.store.outbox import Outbox
+from incident_service.store.outbox import Outbox, Recipients
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "webhook"
@@ -259,20 +259,19 @@ class WebhookStore:
 
     # Fan-out (the outbox audience)
 
-    async def fan_out(
+    async def recipients(
         self,
         message_id: str,
         message: Message,
         target: str | None,
-        session: AsyncClientSession,
         sent: Mapping[str, FirstAttempt],
-    ) -> list[Doc]:
+    ) -> Recipients | None:
         query: Doc = {"enabled": True}
         if target is not None:
             query = {"_id": target}
         elif message.type == notifications.WEBHOOK_TEST:
-            return []
-        endpoints = await self._db.webhook_endpoints.find(query, session=session).to_list()
+            return None
+        endpoints = await self._db.webhook_endpoints.find(query).to_list()
         deliveries: list[Doc] = []
         for doc in endpoints:
             endpoint = endpoint_from_doc(doc)
@@ -285,13 +284,13 @@ class WebhookStore:
                 continue
             deliveries.append(_new_delivery(message_id, message, endpoint.id, first))
         if not deliveries:
-            return []
-        await self._db.webhook_deliveries.insert_many(deliveries, session=session)
-        return [
+            return None
+        jobs = [
             new_job(job_id(d["_id"]), KIND, d["_id"], d["nextAttemptAt"], d["endpointId"])
             for d in deliveries
             if d["status"] == DeliveryStatus.PENDING.value
         ]
+        return Recipients("webhook_deliveries", deliveries, jobs)
 
     async def live_endpoints(self) -> list[Endpoint]:
         """The enabled endpoints, as read at most ENDPOINT_CACHE_SECONDS ago."""

@@ -34,10 +34,11 @@ MIN = timedelta(minutes=1)
 
 
 async def _stores(
-    mongo_uri: str, name: str, clock: list[datetime]
+    mongo_uri: str, clock: list[datetime]
 ) -> tuple[Database, JobStore, IncidentStore, list[Worker]]:
-    """The stores on database `name`, and three job workers whose time is `clock[0]`."""
-    db = Database(mongo_uri, name)
+    """The stores on a database of their own, and three job workers whose time is
+    `clock[0]`."""
+    db = Database(mongo_uri, f"sla_{uuid.uuid4().hex[:8]}")
     await db.ensure_indexes()
     jobs = JobStore(db)
     outbox = Outbox(db, jobs)
@@ -59,11 +60,10 @@ async def _stores(
 def test_a_p1_left_alone_breaches_once_at_five_minutes_whatever_the_workers(
     mongo_uri: str,
 ) -> None:
-    name = f"sla_{uuid.uuid4().hex[:8]}"
     clock = [T0]
 
     async def scenario() -> None:
-        db, jobs, incidents, workers = await _stores(mongo_uri, name, clock)
+        db, jobs, incidents, workers = await _stores(mongo_uri, clock)
 
         async def all_tick() -> None:
             await asyncio.gather(*(w.tick() for w in workers), *(w.tick() for w in workers))
@@ -112,7 +112,7 @@ def test_a_p1_left_alone_breaches_once_at_five_minutes_whatever_the_workers(
             job = await jobs.get(f"{SLA_KIND}:{incident.id}")
             assert job is not None and job["dueAt"] == T0 + timedelta(hours=4) * 0.8
         finally:
-            await db.client.drop_database(name)
+            await db.client.drop_database(db.db.name)
 
     asyncio.run(scenario())
 
@@ -122,11 +122,10 @@ def test_a_restricted_incident_gets_its_sla_timer_though_it_notifies_nobody(
 ) -> None:
     # A restricted declaration writes no outbox message: its SLA job is the only job
     # its transaction inserts.
-    name = f"sla_{uuid.uuid4().hex[:8]}"
     clock = [T0]
 
     async def scenario() -> None:
-        db, jobs, incidents, workers = await _stores(mongo_uri, name, clock)
+        db, jobs, incidents, workers = await _stores(mongo_uri, clock)
         try:
             incident, _ = await incidents.declare(
                 Declaration(
@@ -149,7 +148,7 @@ def test_a_restricted_incident_gets_its_sla_timer_though_it_notifies_nobody(
             )
             assert breached == 1
         finally:
-            await db.client.drop_database(name)
+            await db.client.drop_database(db.db.name)
 
     asyncio.run(scenario())
 

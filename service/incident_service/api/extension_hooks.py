@@ -28,14 +28,18 @@ Hook = Callable[..., contextlib.AbstractContextManager[None]]
 STAGES = ("on_operation", "on_parse", "on_validate", "on_execute", "on_stream_result")
 
 
+def _override(extension_type: type[Any], stage: str) -> Callable[..., Any] | None:
+    """The class's own hook for `stage`; None when it keeps SchemaExtension's."""
+    function: Callable[..., Any] = getattr(extension_type, stage)
+    return None if function is getattr(SchemaExtension, stage) else function
+
+
 @cache
 def stage_hook(extension_type: type[Any], stage: str) -> Hook | None:
     """The class's hook for `stage` as a context manager factory taking the extension
     (and, for `on_stream_result`, the result); None when the class does not override it."""
-    function = getattr(extension_type, stage)
-    if function is getattr(SchemaExtension, stage):
-        return None
-    return contextlib.contextmanager(function)
+    function = _override(extension_type, stage)
+    return contextlib.contextmanager(function) if function is not None else None
 
 
 def lean(extensions: list[SchemaExtension]) -> bool:
@@ -46,14 +50,8 @@ def lean(extensions: list[SchemaExtension]) -> bool:
 
 @cache
 def _lean(extension_types: tuple[type[Any], ...]) -> bool:
-    for extension_type in extension_types:
-        for stage in STAGES:
-            function = getattr(extension_type, stage)
-            if function is not getattr(SchemaExtension, stage) and not (
-                inspect.isgeneratorfunction(function)
-            ):
-                return False
-    return True
+    hooks = (_override(t, stage) for t in extension_types for stage in STAGES)
+    return all(h is None or inspect.isgeneratorfunction(h) for h in hooks)
 
 
 class StageHooks:

@@ -452,16 +452,17 @@ class IncidentStore:
 
     async def _follow_sla(
         self,
-        before: Incident | None,
+        before: Incident,
         after: Incident,
         session: AsyncClientSession,
         job: Job | None = None,
     ) -> None:
-        """Keep the incident's SLA job due at its next mark."""
+        """Keep a stored incident's SLA job due at its next mark (a new incident's job is
+        inserted with it, see `insert`)."""
         due = sla.next_mark(after, self._sla)
         if job is not None:
             await self._jobs.settle(job, due, session)
-        elif before is None or due != sla.next_mark(before, self._sla):
+        elif due != sla.next_mark(before, self._sla):
             await self._jobs.schedule(sla_job_id(after.id), SLA_KIND, after.id, due, session)
 
     async def check_sla(self, job: Job, now: datetime) -> Change | None:

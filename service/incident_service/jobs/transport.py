@@ -3,13 +3,15 @@
 A webhook URL is chosen by whoever configures it, and the service runs
 inside a cluster: without care, a URL could make it call the cloud
 metadata endpoint, a database admin port or a sidecar. The guard sits in
-the connection itself (an httpcore network backend): the host is resolved
-once, every address it resolves to is checked, and the connection goes to
-the checked address. A name that resolved to a public address when the
-endpoint was saved and to 127.0.0.1 now (DNS rebinding) is refused at the
-moment of sending. TLS still verifies the certificate for the host name.
-No redirects are followed (httpcore never follows them) and no proxy
-settings are read from the environment.
+the connection itself: aiohttp resolves the host with our resolver, which
+refuses a name when any address it resolves to is forbidden, and opens
+every socket through our factory, which checks the very address about to
+be connected to (an IP literal in the URL never reaches a resolver). A
+name that resolved to a public address when the endpoint was saved and to
+127.0.0.1 now (DNS rebinding) is refused at the moment of sending. TLS
+still verifies the certificate for the host name. No redirects are
+followed, no proxy settings are read from the environment and no cookies
+are kept.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import select
 import socket
-import ssl
 import time
-import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpcore
+import aiohttp
+from aiohappyeyeballs import AddrInfoType
+from aiohttp.abc import AbstractResolver, ResolveResult
 from cachetools import LRUCache
 
 from incident_service.domain.webhooks import forbidden_address
@@ -37,7 +39,7 @@ MAX_RESPONSE_BYTES = 4096
 USER_AGENT = "incident-service-webhooks/1"
 
 
-class ForbiddenTarget(httpcore.ConnectError):
+class ForbiddenTarget(OSError):
     """The URL's host resolves to an address webhooks may not reach."""
 
 
@@ -64,48 +66,37 @@ class _Unresolvable(Exception):
     pass
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
+class _GuardedResolver(AbstractResolver):
+    """aiohttp's own resolver, refusing a name when any of its addresses is forbidden
+    (the clear `refused` error; the socket factory below is what enforces it)."""
+
     def __init__(self, allow_private: bool) -> None:
         self._allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = aiohttp.ThreadedResolver()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = await _resolve(host, port, timeout)
-        except _Unresolvable as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        forbidden = None if self._allow_private else _first_forbidden(addresses)
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        forbidden = None if self._allow_private else _first_forbidden([r["host"] for r in results])
         if forbidden is not None:
             raise ForbiddenTarget(f"{host} resolves to {forbidden}, a private or local address")
-        error: Exception = httpcore.ConnectError(f"{host} resolves to no address")
-        for address in addresses:
-            try:
-                stream = await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                error = exc
-            else:
-                return _Stream(stream, stream.get_extra_info("socket"))
-        raise error
+        return results
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise ForbiddenTarget("webhooks are never sent to a unix socket")
+    async def close(self) -> None:
+        await self._inner.close()
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+
+def _guarded_socket(allow_private: bool) -> Callable[[AddrInfoType], socket.socket]:
+    """Every socket a webhook opens: refused before connecting to a forbidden address."""
+
+    def open_socket(addr_info: AddrInfoType) -> socket.socket:
+        family, kind, proto, _, address = addr_info
+        if not allow_private and forbidden_address(ipaddress.ip_address(address[0])):
+            raise ForbiddenTarget(f"{address[0]} is a private or local address")
+        return socket.socket(family=family, type=kind, proto=proto)
+
+    return open_socket
 
 
 async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) -> str | None:
@@ -123,49 +114,6 @@ async def refused_reason(url: str, allow_private: bool, timeout: float = 5.0) ->
     return None
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    """A connection that answers the pool's "did the server close it?" from its socket.
-
-    The pool asks that of every idle connection on every request; through
-    anyio's attribute lookup each answer cost more than sending the request."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: socket.socket | None) -> None:
-        self._inner = inner
-        self._socket = sock
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return _Stream(inner, self._socket)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        if info == "is_readable" and self._socket is not None:
-            return _readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
-def _readable(sock: socket.socket) -> bool:
-    """Readable while idle: the server closed the connection (or sent what it should not)."""
-    if sock.fileno() < 0:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 @dataclass(frozen=True)
 class Response:
     status_code: int | None
@@ -175,53 +123,66 @@ class Response:
     error: str | None = None
 
 
-class _Pools(LRUCache[str, httpcore.AsyncConnectionPool]):
-    """A connection pool per endpoint, the least recently used closed past `maxsize`."""
+class _Sessions(LRUCache[str, aiohttp.ClientSession]):
+    """A session (its own connections) per endpoint, the least recently used closed past
+    `maxsize`."""
 
     def __init__(self, maxsize: int) -> None:
         super().__init__(maxsize)
         self._closing: set[asyncio.Task[None]] = set()
 
-    def popitem(self) -> tuple[str, httpcore.AsyncConnectionPool]:
-        key, pool = super().popitem()
-        task = asyncio.get_running_loop().create_task(pool.aclose())
+    def popitem(self) -> tuple[str, aiohttp.ClientSession]:
+        key, session = super().popitem()
+        task = asyncio.get_running_loop().create_task(session.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-        return key, pool
+        return key, session
 
     async def aclose(self) -> None:
-        pools = list(self.values())
+        sessions = list(self.values())
         self.clear()
-        await asyncio.gather(*(p.aclose() for p in pools), *self._closing)
+        await asyncio.gather(*(s.close() for s in sessions), *self._closing)
 
 
 class WebhookClient:
-    """Connection pools per endpoint; each POST is bounded in time and in what it reads.
+    """Connections per endpoint; each POST is bounded in time and in what it reads.
 
-    One pool per endpoint, not one for all: the pool looks at each of its idle
-    connections on every request, so one shared pool cost more per request
-    the more endpoints there were (and an endpoint's slow receiver could hold
-    connections the others need)."""
+    A session per endpoint, not one for all: a receiver that hangs holds only
+    its own endpoint's connections, never those the others need."""
 
     def __init__(
         self, *, allow_private: bool, timeout: float, per_endpoint: int = 8, endpoints: int = 1024
     ) -> None:
         self._timeout = timeout
-        self._backend = GuardedBackend(allow_private)
+        self._allow_private = allow_private
+        self._resolver: _GuardedResolver | None = None
         self._per_endpoint = per_endpoint
-        self._pools = _Pools(endpoints)
+        self._sessions = _Sessions(endpoints)
 
-    def _pool(self, endpoint: str) -> httpcore.AsyncConnectionPool:
-        pool = self._pools.get(endpoint)
-        if pool is None:
-            pool = httpcore.AsyncConnectionPool(
-                network_backend=self._backend,
-                max_connections=self._per_endpoint,
-                max_keepalive_connections=self._per_endpoint,
-                keepalive_expiry=30.0,
+    def _session(self, endpoint: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(endpoint)
+        if session is None:
+            if self._resolver is None:
+                self._resolver = _GuardedResolver(self._allow_private)
+            connector = aiohttp.TCPConnector(
+                limit=self._per_endpoint,
+                limit_per_host=0,
+                # Resolved at every new connection, so the check sees today's answer.
+                use_dns_cache=False,
+                resolver=self._resolver,
+                socket_factory=_guarded_socket(self._allow_private),
+                keepalive_timeout=30.0,
             )
-            self._pools[endpoint] = pool
-        return pool
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+                trust_env=False,
+            )
+            self._sessions[endpoint] = session
+        return session
 
     async def post(
         self, url: str, headers: dict[str, str], body: bytes, *, endpoint: str
@@ -229,18 +190,15 @@ class WebhookClient:
         """POST `body` to `url` over `endpoint`'s connections."""
         started = time.perf_counter()
         try:
-            status, retry_after = await asyncio.wait_for(
-                self._send(self._pool(endpoint), url, headers, body), self._timeout
-            )
+            status, retry_after = await self._send(self._session(endpoint), url, headers, body)
         except TimeoutError:
             return Response(None, _ms(started), error=f"no answer within {self._timeout:g}s")
-        except ForbiddenTarget as exc:
-            return Response(None, _ms(started), error=f"refused: {exc}")
-        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-            return Response(
-                None, _ms(started), error=f"cannot connect: {exc or type(exc).__name__}"
-            )
-        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, ForbiddenTarget):
+                return Response(None, _ms(started), error=f"refused: {exc.os_error}")
+            reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+            return Response(None, _ms(started), error=f"cannot connect: {reason}"[:300])
+        except aiohttp.ClientError as exc:
             return Response(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:300])
         except Exception as exc:
             # Whatever else a URL or a receiver can provoke is a failed attempt on the
@@ -250,33 +208,21 @@ class WebhookClient:
         return Response(status, _ms(started), retry_after)
 
     async def _send(
-        self, pool: httpcore.AsyncConnectionPool, url: str, headers: dict[str, str], body: bytes
+        self, session: aiohttp.ClientSession, url: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, str | None]:
-        request_headers = [
-            ("content-type", "application/json"),
-            ("user-agent", USER_AGENT),
-            *headers.items(),
-        ]
-        timeouts = {"connect": self._timeout, "read": self._timeout, "write": self._timeout,
-                    "pool": self._timeout}  # fmt: skip
-        async with pool.stream(
-            "POST", url, headers=request_headers, content=body, extensions={"timeout": timeouts}
+        request_headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+        async with session.post(
+            url, data=body, headers=request_headers, allow_redirects=False
         ) as response:
-            read = 0
-            # Drain a little of the answer (so the connection can be reused), never all
-            # of it: a receiver that answers 100 MB costs 4 KB.
-            async for chunk in response.aiter_stream():
-                read += len(chunk)
-                if read >= MAX_RESPONSE_BYTES:
-                    break
-            retry_after = None
-            for name, value in response.headers:
-                if name.lower() == b"retry-after":
-                    retry_after = value.decode("latin-1")
-            return response.status, retry_after
+            # Read a little of the answer, never all of it: a receiver that answers
+            # 100 MB costs 4 KB (and its connection, which is closed, not reused).
+            await response.content.read(MAX_RESPONSE_BYTES)
+            return response.status, response.headers.get("retry-after")
 
     async def close(self) -> None:
-        await self._pools.aclose()
+        await self._sessions.aclose()
+        if self._resolver is not None:
+            await self._resolver.close()
 
 
 def _ms(started: float) -> int:

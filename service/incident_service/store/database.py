@@ -18,7 +18,13 @@ from pymongo import (
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid, ConfigurationError, OperationFailure, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    ConfigurationError,
+    OperationFailure,
+    PyMongoError,
+)
 
 from incident_service.store.codec import Doc
 from incident_service.store.roundtrips import RoundTrips
@@ -30,6 +36,8 @@ Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 TRANSACTION_SECONDS = 15.0
 #: The server error of a create_collection that lost a race with another replica.
 NAMESPACE_EXISTS = 48
+#: The server error of an insert whose `_id` (or other unique key) is taken.
+DUPLICATE_KEY = 11000
 #: How long outbound messages and the webhook delivery log are kept.
 RETENTION_SECONDS = 30 * 86400
 
@@ -319,6 +327,20 @@ class Database:
         with pymongo.timeout(TRANSACTION_SECONDS):
             async with self.client.start_session() as session:
                 await session.with_transaction(body)
+
+    async def insert_new(self, name: str, docs: list[Doc]) -> None:
+        """Insert `docs` into collection `name`, skipping those whose key is taken: the
+        write of a step that may run again (same ids) after a replica died in it."""
+        if not docs:
+            return
+        try:
+            await self.db[name].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in errors
+            ):
+                raise
 
     async def ensure_indexes(self, indexes: Mapping[str, list[IndexModel]] = INDEXES) -> None:
         """Create the collections and their indexes.

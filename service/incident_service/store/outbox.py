@@ -5,7 +5,8 @@ and its fan-out job commit with the change or not at all. The fan-out job
 (one per message, handled by `fan_out` on whichever replica claims it)
 asks every audience (webhook endpoints, email subscribers) for the
 deliveries the message calls for and writes them, each with its own job,
-in one transaction guarded by the job's lease: a message fans out once.
+then settles the fan-out job guarded by its lease. Each delivery's id is made
+from the message's, so a fan-out that runs twice writes each delivery once.
 """
 
 from __future__ import annotations
@@ -143,12 +144,14 @@ class Outbox:
         self, job: Job, now: datetime, sent: Mapping[str, FirstAttempt] | None = None
     ) -> list[Candidate]:
         """The fan-out job's handler (after the first attempts in `sent`, see
-        jobs/fanout.py): writes the deliveries and their jobs, in one transaction
-        guarded by the job's lease; returns the jobs due now.
+        jobs/fanout.py): writes the deliveries and their jobs, then settles the job,
+        guarded by its lease; returns the jobs due now.
 
-        The recipients are read before the transaction: inside it the reads would
-        see the same snapshot and hold nothing, and a message with no recipient
-        then needs no transaction at all."""
+        No transaction: every record and job has an id made from the message's, so a
+        fan-out that runs again (its replica died before settling) skips what it
+        wrote before, and the job is settled last. On the embedded database a
+        transaction cost more than the writes themselves (docs/decisions.md). A
+        message nobody is to hear of is one guarded delete."""
         doc = await self.document(job.ref)
         found: list[Recipients] = []
         if doc is not None:
@@ -159,20 +162,9 @@ class Outbox:
                 )
                 if recipients is not None:
                     found.append(recipients)
-        if not found:
-            # Nobody to tell: one guarded delete, no transaction (most messages, for
-            # most deployments: an update nobody subscribed to).
-            await self._jobs.settle(job, None)
-            return []
+        for recipients in found:
+            await self._db.insert_new(recipients.collection, recipients.records)
         jobs = [j for recipients in found for j in recipients.jobs]
-
-        async def txn(session: AsyncClientSession) -> None:
-            for recipients in found:
-                await self._db.db[recipients.collection].insert_many(
-                    recipients.records, session=session
-                )
-            await self._jobs.enqueue(jobs, session)
-            await self._jobs.settle(job, None, session)
-
-        await self._db.transaction(txn)
+        await self._db.insert_new("jobs", jobs)
+        await self._jobs.settle(job, None)
         return [candidate(j) for j in jobs if j["dueAt"] <= now]

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from incident_service.domain import webhooks as domain
@@ -154,6 +155,8 @@ class Load:
     write_seconds: float = 0.0
     seconds: float = 0.0
     errors: int = 0
+    #: Delivery jobs the service ran meanwhile (see `delivery_jobs`).
+    delivery_jobs: float = 0.0
 
     def reads_between(self, start: float, end: float) -> list[float]:
         return [latency for at, latency in self.reads if start <= at < end]
@@ -370,6 +373,18 @@ async def measure(args: argparse.Namespace, url: str, receiver: str, database: A
             data: list[list[Any]] = (await http.get(f"{receiver}/dump")).json()
             return data
 
+        async def delivery_jobs() -> float:
+            """Delivery jobs run so far: deliveries that took the slow path (a retry, or an
+            endpoint sidelined after a failed or slow first attempt)."""
+            text = (await http.get(f"{url}/metrics")).text
+            return sum(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "incident_service_jobs_run_total"
+                and sample.labels.get("kind") == "webhook"
+            )
+
         async def declare(title: str) -> str:
             result = await api(DECLARE, i={"title": title})
             return str(result["declareIncident"]["incident"]["id"])
@@ -447,9 +462,11 @@ async def measure(args: argparse.Namespace, url: str, receiver: str, database: A
         for n, deliveries in enumerate(ORDER * args.rounds):
             await subscribe(deliveries)
             # At saturation: as fast as answered, until the last change is answered.
+            jobs_before = await delivery_jobs()
             load, done = await drive(
                 api, **common, changes=args.round_changes, tag=f"s{n}", until=never
             )
+            load.delivery_jobs = await delivery_jobs() - jobs_before
             saturated.side(deliveries).append(load)
             on_tags |= set(done) if deliveries else set()
             await settled(set(done), deliveries)
@@ -557,6 +574,19 @@ def report_graphql(args: argparse.Namespace, saturated: Comparison, steady: Comp
                 f"{len(writes) / seconds:,.1f} | {statistics.median(writes) * 1000:.0f} | "
                 f"{percentile(writes, 0.99) * 1000:.0f} |"
             )
+    print()
+    # Round by round, in the order run: how much of the spread is the machine's.
+    for deliveries in (True, False):
+        rounds_seen = [
+            f"{len(r.reads_between(0, r.write_seconds)) / r.write_seconds:,.0f} / "
+            f"{len(r.writes) / r.write_seconds:,.1f} / {r.delivery_jobs:,.0f}"
+            for r in saturated.side(deliveries)
+        ]
+        side = "with" if deliveries else "without"
+        print(
+            f"saturation rounds {side} (reads/s / changes/s / delivery jobs run): "
+            + "; ".join(rounds_seen)
+        )
     print()
 
     def ratio(values: Any) -> float:

@@ -106,6 +106,10 @@ class EmailSender:
             await self._store.record(job, EmailStatus.CANCELLED, "the email expired", None, now)
             return
         email, subscriber, message = loaded
+        if email.get("status", EmailStatus.PENDING.value) != EmailStatus.PENDING.value:
+            # Sent or given up before: a fan-out that ran again made this job anew.
+            await self._store.skip(job)
+            return
         kind = email["kind"]
         if subscriber is None:
             await self._store.record(job, EmailStatus.CANCELLED, "unsubscribed", None, now)

@@ -2,10 +2,11 @@
 
 The webhook dispatcher sends the message to the endpoints that answer well
 before anything is written (jobs/webhooks.py); the outbox then writes every
-audience's deliveries, those first attempts' outcomes included, with the
-jobs still to run, in one transaction guarded by the fan-out job's lease
-(store/outbox.py). A replica that dies in between leaves the fan-out job to
-another after its lease, which sends again under the same `webhook-id`.
+audience's deliveries, those first attempts' outcomes included, and the
+jobs still to run, each once by its id, then settles the fan-out job guarded
+by its lease (store/outbox.py). A replica that dies in between leaves the
+fan-out job to another after its lease, which sends again under the same
+`webhook-id` and skips what was written.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ A job is written in the same transaction as the change that calls for it
 claims due jobs with an atomic find-and-modify that sets a lease
 (`leaseUntil`, `leaseOwner`) and counts `attempts`; if the worker dies, the
 lease runs out and another replica takes the job over. A handler settles its
-job inside its own transaction, guarded by the lease, so a worker whose
-lease was taken over cannot also commit: each effect happens once.
+job guarded by the lease, in its own transaction where it has one; one
+without (the outbox fan-out) writes only what has ids of its own making, so
+running twice writes it once, and the jobs it writes find out whether their
+work was done before they act.
 """
 
 from __future__ import annotations

@@ -58,6 +58,11 @@ class Audience(Protocol):
         endpoint id."""
         ...
 
+    async def pending_jobs(self, message_id: str, now: datetime) -> list[Doc]:
+        """Jobs for the deliveries of `message_id` that are stored and still pending
+        (for a fan-out that runs again: see `Outbox.fan_out`)."""
+        ...
+
 
 def message_to_doc(message_id: str, message: Message, target: str | None = None) -> Doc:
     return {
@@ -164,7 +169,14 @@ class Outbox:
                     found.append(recipients)
         for recipients in found:
             await self._db.insert_new(recipients.collection, recipients.records)
-        jobs = [j for recipients in found for j in recipients.jobs]
-        await self._db.insert_new("jobs", jobs)
+        jobs = {j["_id"]: j for recipients in found for j in recipients.jobs}
+        if job.attempts > 1:
+            # A run before this one may have written deliveries and died before their
+            # jobs, and this run may see other recipients (an endpoint changed since):
+            # every delivery stored and pending gets its job.
+            for audience in self._audiences:
+                for pending in await audience.pending_jobs(job.ref, now):
+                    jobs.setdefault(pending["_id"], pending)
+        await self._db.insert_new("jobs", list(jobs.values()))
         await self._jobs.settle(job, None)
-        return [candidate(j) for j in jobs if j["dueAt"] <= now]
+        return [candidate(j) for j in jobs.values() if j["dueAt"] <= now]

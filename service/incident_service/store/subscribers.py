@@ -16,6 +16,7 @@ and it can do nothing but remove its own address (docs/decisions.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -273,6 +274,17 @@ class SubscriberStore:
         jobs = [new_job(job_id(e["_id"]), KIND, e["_id"], message.at, KIND) for e in emails]
         return Recipients("emails", emails, jobs)
 
+    async def pending_jobs(self, message_id: str, now: datetime) -> list[Doc]:
+        """Jobs for this message's emails still pending, as stored."""
+        emails = await self._db.emails.find(
+            {
+                "_id": {"$regex": f"^{re.escape(message_id)}\\."},
+                "status": EmailStatus.PENDING.value,
+            },
+            projection={"_id": 1},
+        ).to_list()
+        return [new_job(job_id(e["_id"]), KIND, e["_id"], now, KIND) for e in emails]
+
     # Sending
 
     async def load(self, job: Job) -> tuple[Doc, Doc | None, Doc | None] | None:
@@ -285,6 +297,10 @@ class SubscriberStore:
         if email["kind"] == NOTIFICATION:
             message = await self._db.outbox.find_one({"_id": email["messageId"]})
         return email, subscriber, message
+
+    async def skip(self, job: Job) -> None:
+        """Settle the job of an email that is no longer pending, sending nothing."""
+        await self._jobs.settle(job, None)
 
     async def record(
         self,

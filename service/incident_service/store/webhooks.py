@@ -11,6 +11,7 @@ delivery's attempt count and the job's lease.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -291,6 +292,22 @@ class WebhookStore:
             if d["status"] == DeliveryStatus.PENDING.value
         ]
         return Recipients("webhook_deliveries", deliveries, jobs)
+
+    async def pending_jobs(self, message_id: str, now: datetime) -> list[Doc]:
+        """Jobs for this message's deliveries still pending, as stored."""
+        deliveries = await self._db.webhook_deliveries.find(
+            {
+                "_id": {"$regex": f"^{re.escape(message_id)}\\."},
+                "status": DeliveryStatus.PENDING.value,
+            },
+            projection={"endpointId": 1, "nextAttemptAt": 1},
+        ).to_list()
+        return [
+            new_job(
+                job_id(d["_id"]), KIND, d["_id"], d.get("nextAttemptAt") or now, d["endpointId"]
+            )
+            for d in deliveries
+        ]
 
     async def live_endpoints(self) -> list[Endpoint]:
         """The enabled endpoints, as read at most ENDPOINT_CACHE_SECONDS ago."""

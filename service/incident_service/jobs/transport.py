@@ -180,6 +180,9 @@ class WebhookClient:
                 auto_decompress=False,
                 skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
                 trust_env=False,
+                # The connection buffers little ahead of what is read: a 100 MB
+                # answer costs one socket read, then the connection is closed.
+                read_bufsize=MAX_RESPONSE_BYTES,
             )
             self._sessions[endpoint] = session
         return session

@@ -163,10 +163,10 @@ class WebhookClient:
         session = self._sessions.get(endpoint)
         if session is None:
             if self._resolver is None:
+                # Made here, not in __init__: aiohttp's resolver binds to the running loop.
                 self._resolver = _GuardedResolver(self._allow_private)
             connector = aiohttp.TCPConnector(
                 limit=self._per_endpoint,
-                limit_per_host=0,
                 # Resolved at every new connection, so the check sees today's answer.
                 use_dns_cache=False,
                 resolver=self._resolver,

@@ -11,6 +11,7 @@ from the message's, so a fan-out that runs twice writes each delivery once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,6 +91,17 @@ def job_id(message_id: str) -> str:
 def fan_out_job(message_id: str) -> Candidate:
     """The fan-out job of a message just written, to claim without reading it first."""
     return Candidate(job_id(message_id), KIND, message_id)
+
+
+def record_id(message_id: str, recipient_id: str) -> str:
+    """The id of a message's delivery (or email) to one recipient: made from both, so a
+    fan-out that runs again finds what it wrote (see `Outbox.fan_out`)."""
+    return f"{message_id}.{recipient_id}"
+
+
+def records_of(message_id: str) -> Doc:
+    """The filter of a message's deliveries (or emails), by the `_id` index."""
+    return {"_id": {"$regex": f"^{re.escape(message_id)}\\."}}
 
 
 def new_message_id() -> str:

@@ -16,7 +16,6 @@ and it can do nothing but remove its own address (docs/decisions.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,7 +33,7 @@ from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, new_job
-from incident_service.store.outbox import Outbox, Recipients
+from incident_service.store.outbox import Outbox, Recipients, record_id, records_of
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "email"
@@ -256,7 +255,7 @@ class SubscriberStore:
         ).to_list()
         emails = [
             {
-                "_id": f"{message_id}.{d['_id']}",
+                "_id": record_id(message_id, d["_id"]),
                 "kind": NOTIFICATION,
                 "subscriberId": d["_id"],
                 "messageId": message_id,
@@ -278,7 +277,7 @@ class SubscriberStore:
         """Jobs for this message's emails still pending, as stored."""
         emails = await self._db.emails.find(
             {
-                "_id": {"$regex": f"^{re.escape(message_id)}\\."},
+                **records_of(message_id),
                 "status": EmailStatus.PENDING.value,
             },
             projection={"_id": 1},

@@ -11,7 +11,6 @@ delivery's attempt count and the job's lease.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -40,7 +39,7 @@ from incident_service.domain.webhooks import (
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, LeaseLost, new_job
-from incident_service.store.outbox import Outbox, Recipients
+from incident_service.store.outbox import Outbox, Recipients, record_id, records_of
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "webhook"
@@ -130,7 +129,7 @@ def _new_delivery(
     """A delivery as the fan-out writes it: pending, or with the outcome of the
     first attempt the fan-out made itself."""
     doc: Doc = {
-        "_id": f"{message_id}.{endpoint_id}",
+        "_id": record_id(message_id, endpoint_id),
         "endpointId": endpoint_id,
         "messageId": message_id,
         "type": message.type,
@@ -297,7 +296,7 @@ class WebhookStore:
         """Jobs for this message's deliveries still pending, as stored."""
         deliveries = await self._db.webhook_deliveries.find(
             {
-                "_id": {"$regex": f"^{re.escape(message_id)}\\."},
+                **records_of(message_id),
                 "status": DeliveryStatus.PENDING.value,
             },
             projection={"endpointId": 1, "nextAttemptAt": 1},

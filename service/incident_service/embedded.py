@@ -97,7 +97,13 @@ class EmbeddedMongo:
 
     @property
     def uri(self) -> str:
-        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+        # Retryable writes exist to survive a replica set's failover; this one
+        # process on loopback has none. The embedded server keeps a record of
+        # every retryable write for 30 minutes, scanned on each write and sorted
+        # on each write past 10,000: every write (and, under its lock, every
+        # read) grows about ten times slower after 10,000 writes.
+        # docs/decisions.md, "The embedded database".
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true&retryWrites=false"
 
     @property
     def pid_file(self) -> Path:

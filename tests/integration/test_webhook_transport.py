@@ -89,3 +89,25 @@ def test_an_answer_is_read_only_up_to_the_cap_and_its_status_and_retry_after_kep
                 await client.close()
 
         assert asyncio.run(scenario()) == (429, "7", None)
+
+
+def test_an_endpoint_pushed_out_of_the_pool_mid_request_still_gets_its_answer() -> None:
+    """Past the pool cap the least recently used endpoint's connections are closed, but
+    not under a request still waiting for its answer."""
+    with receiving() as receiver:
+        receiver.on("/slow", hang_seconds=1)
+
+        async def scenario() -> tuple[int | None, str | None, int | None]:
+            client = WebhookClient(allow_private=True, timeout=10, endpoints=1)
+            try:
+                slow = asyncio.create_task(
+                    client.post(receiver.url("/slow"), {}, b"{}", endpoint="slow")
+                )
+                await asyncio.sleep(0.3)  # the slow request is waiting for its answer
+                other = await client.post(receiver.url("/other"), {}, b"{}", endpoint="other")
+                answer = await slow
+                return answer.status_code, answer.error, other.status_code
+            finally:
+                await client.close()
+
+        assert asyncio.run(scenario()) == (200, None, 200)

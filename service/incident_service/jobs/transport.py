@@ -17,11 +17,13 @@ are kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -125,22 +127,46 @@ class Response:
 
 class _Sessions(LRUCache[str, aiohttp.ClientSession]):
     """A session (its own connections) per endpoint, the least recently used closed past
-    `maxsize`."""
+    `maxsize`: at once when idle, else when its last request in flight ends (closing it
+    earlier would fail that request)."""
 
     def __init__(self, maxsize: int) -> None:
         super().__init__(maxsize)
+        self._in_flight: Counter[aiohttp.ClientSession] = Counter()
+        self._evicted_busy: set[aiohttp.ClientSession] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
     def popitem(self) -> tuple[str, aiohttp.ClientSession]:
         key, session = super().popitem()
+        if self._in_flight[session]:
+            self._evicted_busy.add(session)
+        else:
+            self._close_soon(session)
+        return key, session
+
+    @contextlib.contextmanager
+    def using(self, session: aiohttp.ClientSession) -> Iterator[aiohttp.ClientSession]:
+        """Mark a request in flight over `session` for as long as it lasts."""
+        self._in_flight[session] += 1
+        try:
+            yield session
+        finally:
+            self._in_flight[session] -= 1
+            if not self._in_flight[session]:
+                del self._in_flight[session]
+                if session in self._evicted_busy:
+                    self._evicted_busy.discard(session)
+                    self._close_soon(session)
+
+    def _close_soon(self, session: aiohttp.ClientSession) -> None:
         task = asyncio.get_running_loop().create_task(session.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-        return key, session
 
     async def aclose(self) -> None:
-        sessions = list(self.values())
+        sessions = [*self.values(), *self._evicted_busy]
         self.clear()
+        self._evicted_busy.clear()
         await asyncio.gather(*(s.close() for s in sessions), *self._closing)
 
 
@@ -193,7 +219,8 @@ class WebhookClient:
         """POST `body` to `url` over `endpoint`'s connections."""
         started = time.perf_counter()
         try:
-            status, retry_after = await self._send(self._session(endpoint), url, headers, body)
+            with self._sessions.using(self._session(endpoint)) as session:
+                status, retry_after = await self._send(session, url, headers, body)
         except TimeoutError:
             return Response(None, _ms(started), error=f"no answer within {self._timeout:g}s")
         except aiohttp.ClientConnectorError as exc:

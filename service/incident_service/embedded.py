@@ -48,6 +48,7 @@ def executable() -> str:
 
 #: Where a running embedded database records itself: `<its pid> <the service's pid>`.
 PID_FILE = "secantusd.pid"
+CONFIG_FILE = "secantusd.toml"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -133,17 +134,33 @@ class EmbeddedMongo:
         if _alive(db_pid):
             os.kill(db_pid, signal.SIGKILL)
 
+    def _config_file(self) -> Path:
+        """An empty configuration, passed explicitly: without one, secantusd-py reads the
+        first secantusd.toml it finds (the working directory, ~/.secantus, /etc/secantus),
+        and one written for another purpose (`auth = true`, say) would change this
+        database under the service."""
+        path = self.data_dir / CONFIG_FILE
+        path.write_text(
+            "# Written by incident-service at each start: the embedded database's settings\n"
+            "# are its command-line flags. An explicit file stops secantusd-py from reading\n"
+            "# a secantusd.toml found elsewhere.\n"
+        )
+        return path
+
     def start(self, timeout: float = 30.0) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._reclaim()
             log = (self.data_dir / "secantusd.log").open("ab")
+            config = self._config_file()
         except OSError as exc:
             raise EmbeddedError(
                 f"cannot use DATA_DIR {self.data_dir} for the embedded database: {exc.strerror}"
             ) from None
         cmd = [
             executable(),
+            "--config",
+            str(config),
             "--host",
             self.host,
             "--port",

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from incident_service.embedded import PID_FILE, EmbeddedError, EmbeddedMongo
 from tests.support.api import ADD_NOTE, declare, get, ok, timeline
@@ -145,3 +146,24 @@ def _exited_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+def test_a_secantusd_toml_in_the_working_directory_does_not_change_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """secantusd-py reads the first secantusd.toml it finds unless given one: a file
+    written for another purpose must not turn on authentication under the service."""
+    elsewhere = tmp_path / "project"
+    elsewhere.mkdir()
+    (elsewhere / "secantusd.toml").write_text("[server]\nauth = true\n")
+    monkeypatch.chdir(elsewhere)
+    database = EmbeddedMongo(tmp_path / "data")
+    database.start(timeout=60)
+    try:
+        client: MongoClient[dict[str, object]] = MongoClient(database.uri)
+        try:
+            assert client.probe.things.insert_one({"n": 1}).acknowledged
+        finally:
+            client.close()
+    finally:
+        database.stop()

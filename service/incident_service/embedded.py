@@ -48,7 +48,7 @@ def executable() -> str:
 
 #: Where a running embedded database records itself: `<its pid> <the service's pid>`.
 PID_FILE = "secantusd.pid"
-CONFIG_FILE = "secantusd.toml"
+CONFIG_FILE = "embedded.toml"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -103,7 +103,7 @@ class EmbeddedMongo:
         # every retryable write for 30 minutes, scanned on each write and sorted
         # on each write past 10,000: every write (and, under its lock, every
         # read) grows about ten times slower after 10,000 writes.
-        # docs/decisions.md, "The embedded database".
+        # docs/decisions.md, "Where the issue was silent".
         return f"mongodb://{self.host}:{self.port}/?directConnection=true&retryWrites=false"
 
     @property
@@ -136,9 +136,10 @@ class EmbeddedMongo:
 
     def _config_file(self) -> Path:
         """An empty configuration, passed explicitly: without one, secantusd-py reads the
-        first secantusd.toml it finds (the working directory, ~/.secantus, /etc/secantus),
-        and one written for another purpose (`auth = true`, say) would change this
-        database under the service."""
+        first secantusd.toml (or secantusdb.toml) it finds in the working directory,
+        ~/.secantus or /etc/secantus, and one written for another purpose (`auth = true`,
+        say) would change this database under the service. Named so as never to be
+        one of those (DATA_DIR may be the working directory)."""
         path = self.data_dir / CONFIG_FILE
         path.write_text(
             "# Written by incident-service at each start: the embedded database's settings\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -14,10 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from incident_service.domain.notifications import Message
 from incident_service.domain.subscribers import parse_smtp_url
-from incident_service.domain.webhooks import AttemptRecord, FirstAttempt, judge
 from incident_service.jobs.email import EmailSender, SmtpMailer
-from incident_service.jobs.transport import WebhookClient
-from incident_service.jobs.webhooks import WebhookDispatcher
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, candidate, new_job
 from incident_service.store.outbox import KIND, Outbox, fan_out_job, job_id
@@ -95,20 +92,14 @@ def test_a_fan_out_that_runs_again_writes_each_delivery_and_job_once(mongo_uri: 
     assert fan_outs == 0
 
 
-async def _fan_out_again(
-    db: Database,
-    jobs: JobStore,
-    outbox: Outbox,
-    message_id: str,
-    sent: Mapping[str, FirstAttempt] | None = None,
-) -> None:
+async def _fan_out_again(db: Database, jobs: JobStore, outbox: Outbox, message_id: str) -> None:
     """The fan-out job back as a replica that died before settling it leaves it, claimed
-    by another (its second attempt), and run (after the first attempts in `sent`)."""
+    by another (its second attempt), and run."""
     doc = {**new_job(job_id(message_id), KIND, message_id, T0), "attempts": 1}
     await db.jobs.insert_one(doc)
     job = await jobs.claim_id(candidate(doc), T0, LEASE, "second")
     assert job is not None and job.attempts == 2
-    await outbox.fan_out(job, T0, sent)
+    await outbox.fan_out(job, T0)
 
 
 async def _recorded(db: Database, outbox: Outbox, message: Message) -> str:
@@ -209,34 +200,3 @@ def test_a_fan_out_that_runs_again_after_its_emails_went_out_sends_none_twice(
     assert first == 1
     assert total == 1
     assert left == 0
-
-
-def test_a_first_attempt_that_failed_counts_once_against_its_endpoint_on_a_second_run(
-    mongo_uri: str,
-) -> None:
-    """A receiver answered 500 and no retries are configured: one failed message. A
-    fan-out that runs again (and is answered 500 again) must not count it twice, which
-    at two failures allowed would disable the endpoint for one failed message."""
-
-    async def scenario() -> tuple[int, bool]:
-        async with _stores(mongo_uri) as (db, jobs, outbox):
-            message_id = await _two_endpoints(db, jobs, outbox)
-            store = WebhookStore(db, jobs, outbox)
-            client = WebhookClient(allow_private=False, timeout=1)
-            dispatcher = WebhookDispatcher(
-                store, client, retry_schedule=(), max_failures=2, status_url=None
-            )
-            record = AttemptRecord(T0, 500, 12, None)
-            sent = {str(endpoint_doc(1)["_id"]): FirstAttempt(record, judge(1, record, ()))}
-            job = await jobs.claim_id(fan_out_job(message_id), T0, LEASE, "first")
-            assert job is not None
-            await outbox.fan_out(job, T0, sent)
-            await dispatcher.count_failures(message_id, sent)
-            await _fan_out_again(db, jobs, outbox, message_id, sent)
-            await dispatcher.count_failures(message_id, sent)
-            await client.close()
-            endpoint = await db.webhook_endpoints.find_one({"_id": endpoint_doc(1)["_id"]})
-            assert endpoint is not None
-            return endpoint["consecutiveFailures"], endpoint["enabled"]
-
-    assert asyncio.run(scenario()) == (1, True)

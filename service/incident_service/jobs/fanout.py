@@ -27,5 +27,5 @@ class FanOut:
         doc = await self._outbox.document(job.ref)
         sent = await self._dispatcher.first_attempts(doc, now) if doc is not None else {}
         due = await self._outbox.fan_out(job, now, sent)
-        await self._dispatcher.count_failures(job.ref, sent)
+        await self._dispatcher.count_failures(sent)
         return due

@@ -40,7 +40,7 @@ from incident_service.jobs.transport import WebhookClient
 from incident_service.observability import metrics
 from incident_service.store.codec import Doc
 from incident_service.store.jobs import Job
-from incident_service.store.outbox import message_from_doc, record_id
+from incident_service.store.outbox import message_from_doc
 from incident_service.store.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
@@ -131,17 +131,14 @@ class WebhookDispatcher:
             record, verdict = await self._attempt(endpoint, message_doc, 0, now, message_doc["_id"])
         return FirstAttempt(record, verdict)
 
-    async def count_failures(self, message_id: str, attempts: dict[str, FirstAttempt]) -> None:
-        """After the fan-out wrote its deliveries: first attempts that failed for good
-        (410 Gone, or no retries configured) count against their endpoints, each once
-        though the fan-out run again (noted on the delivery before it is counted: a
-        replica dying in between counts one failure too few, never one too many)."""
+    async def count_failures(self, attempts: dict[str, FirstAttempt]) -> None:
+        """After the fan-out wrote its deliveries and settled its job: first attempts that
+        failed for good (410 Gone, or no retries configured) count against their
+        endpoints. Once per message: only one run of a fan-out settles its job (the
+        settling deletes it, guarded by the lease), and a run that dies before that
+        has counted nothing."""
         for endpoint_id, first in attempts.items():
-            if (
-                first.record is not None
-                and first.verdict.failed_for_good
-                and await self._store.first_failure_noted(record_id(message_id, endpoint_id))
-            ):
+            if first.record is not None and first.verdict.failed_for_good:
                 await self._store.count_failure(
                     endpoint_id, first.record, first.verdict, self._max_failures
                 )

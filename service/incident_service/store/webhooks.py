@@ -489,20 +489,6 @@ class WebhookStore:
             return
         await self.count_failure(endpoint.id, record, verdict, max_failures)
 
-    async def first_failure_noted(self, delivery_id: str) -> bool:
-        """Whether this call is the first to note that the delivery failed for good at the
-        fan-out's first attempt (False when a run before it did: see
-        `WebhookDispatcher.count_failures`)."""
-        result = await self._db.webhook_deliveries.update_one(
-            {
-                "_id": delivery_id,
-                "status": DeliveryStatus.FAILED.value,
-                "failureCounted": {"$exists": False},
-            },
-            {"$set": {"failureCounted": True}},
-        )
-        return result.modified_count == 1
-
     async def count_failure(
         self, endpoint_id: str, record: AttemptRecord, verdict: Verdict, max_failures: int
     ) -> None:

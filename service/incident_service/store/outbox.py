@@ -99,6 +99,12 @@ def record_id(message_id: str, recipient_id: str) -> str:
     return f"{message_id}.{recipient_id}"
 
 
+def record_parts(record: str) -> tuple[str, str]:
+    """The message id and the recipient id a `record_id` was made from."""
+    message_id, _, recipient_id = record.rpartition(".")
+    return message_id, recipient_id
+
+
 def records_of(message_id: str) -> Doc:
     """The filter of a message's deliveries (or emails), by the `_id` index."""
     return {"_id": {"$regex": f"^{re.escape(message_id)}\\."}}

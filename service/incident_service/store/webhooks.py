@@ -39,7 +39,13 @@ from incident_service.domain.webhooks import (
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, LeaseLost, new_job
-from incident_service.store.outbox import Outbox, Recipients, record_id, records_of
+from incident_service.store.outbox import (
+    Outbox,
+    Recipients,
+    record_id,
+    record_parts,
+    records_of,
+)
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
 
 KIND = "webhook"
@@ -324,7 +330,7 @@ class WebhookStore:
             ids[:] = await self._outbox.record([message], session, target=endpoint.id)
 
         await self._db.transaction(txn)
-        return f"{ids[0]}.{endpoint.id}"
+        return record_id(ids[0], endpoint.id)
 
     # Deliveries
 
@@ -383,7 +389,7 @@ class WebhookStore:
     async def load(self, job: Job) -> tuple[Delivery, Endpoint | None, Doc | None] | None:
         """What an attempt needs: the delivery, its endpoint and the message document,
         read at once (the delivery's id names the other two, see `fan_out`)."""
-        message_id, _, endpoint_id = job.ref.rpartition(".")
+        message_id, endpoint_id = record_parts(job.ref)
         doc, endpoint, message = await asyncio.gather(
             self._db.webhook_deliveries.find_one({"_id": job.ref}),
             self.cached(endpoint_id),

@@ -36,6 +36,7 @@ from incident_service.domain.service import (
 from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.inserts import Inserts
 from incident_service.store.outbox import Outbox
 
 STATUS_CHANGED = "SERVICE_STATUS_CHANGED"
@@ -107,6 +108,9 @@ class ComponentStatuses:
         SERVICE_STATUS_CHANGED event written).
         """
         changed: list[Service] = []
+        # The status events and outbox messages of every component, in one command
+        # after the loop (store/inserts.py).
+        inserts = Inserts()
         for service_id in sorted(set(service_ids)):
             doc = await self._db.services.find_one({"_id": service_id}, session=session)
             if doc is None:
@@ -127,26 +131,23 @@ class ComponentStatuses:
                     "version": updated.version,
                 }
             if updated.manual_status is not stored.manual_status:
-                await self._db.service_events.insert_one(
-                    status_event(
-                        updated,
-                        MANUAL_SET,
-                        actor,
-                        manualStatus=updated.manual_status.value,
-                        previousManualStatus=stored.manual_status.value,
-                    ),
-                    session=session,
+                event = status_event(
+                    updated,
+                    MANUAL_SET,
+                    actor,
+                    manualStatus=updated.manual_status.value,
+                    previousManualStatus=stored.manual_status.value,
                 )
+                inserts.add(self._db.service_events, [event])
             if (updated.status, updated.status_reason) != (stored.status, stored.status_reason):
-                await self._db.service_events.insert_one(
-                    status_event(updated, STATUS_CHANGED, actor, previous=stored.status.value),
-                    session=session,
-                )
+                event = status_event(updated, STATUS_CHANGED, actor, previous=stored.status.value)
+                inserts.add(self._db.service_events, [event])
                 changed.append(updated)
-                await self._outbox.record([notifications.for_component(updated, stored)], session)
+                self._outbox.add(inserts, [notifications.for_component(updated, stored)])
             await self._db.services.update_one(
                 {"_id": service_id}, {"$set": fields}, session=session
             )
+        await self._db.insert_together(inserts, session)
         return changed
 
 

@@ -27,6 +27,11 @@ from pymongo.errors import (
 )
 
 from incident_service.store.codec import Doc
+from incident_service.store.inserts import (
+    CLIENT_BULK_WRITE_WIRE_VERSION,
+    DUPLICATE_KEY,
+    Inserts,
+)
 from incident_service.store.roundtrips import RoundTrips
 
 #: The body of a transaction: it may run more than once (transient errors are retried).
@@ -36,8 +41,6 @@ Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 TRANSACTION_SECONDS = 15.0
 #: The server error of a create_collection that lost a race with another replica.
 NAMESPACE_EXISTS = 48
-#: The server error of an insert whose `_id` (or other unique key) is taken.
-DUPLICATE_KEY = 11000
 #: How long outbound messages and the webhook delivery log are kept.
 RETENTION_SECONDS = 30 * 86400
 
@@ -246,7 +249,9 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
 class Database:
     """Owns the client; hands out collections. One per process."""
 
-    def __init__(self, uri: str, name: str) -> None:
+    def __init__(self, uri: str, name: str, inserts_in_one_command: bool | None = None) -> None:
+        """`inserts_in_one_command`: None asks the server on the first `insert_together`
+        (MongoDB 8.0+ takes them in one command); tests force either path."""
         self.client: AsyncMongoClient[Doc] = AsyncMongoClient(
             uri,
             tz_aware=True,
@@ -256,6 +261,7 @@ class Database:
             event_listeners=[RoundTrips()],
         )
         self.db: AsyncDatabase[Doc] = self.client[name]
+        self._inserts_in_one_command = inserts_in_one_command
 
     @property
     def incidents(self) -> AsyncCollection[Doc]:
@@ -325,8 +331,21 @@ class Database:
         # The driver retries a transaction for up to 120 s; a mutation that has not
         # committed after TRANSACTION_SECONDS answers an error instead of hanging.
         with pymongo.timeout(TRANSACTION_SECONDS):
-            async with self.client.start_session() as session:
+            # Not causally consistent: the session runs this one transaction, whose reads
+            # start from a fresh snapshot on the primary anyway. A causal session sends a
+            # retried transaction's first command with `afterClusterTime`, which the
+            # embedded database refuses on `bulkWrite` (store/inserts.py).
+            async with self.client.start_session(causal_consistency=False) as session:
                 await session.with_transaction(body)
+
+    async def insert_together(self, inserts: Inserts, session: AsyncClientSession) -> None:
+        """Write `inserts` in the caller's transaction, in one command where the server
+        takes one (see store/inserts.py)."""
+        if self._inserts_in_one_command is None:
+            hello = await self.client.admin.command("hello")
+            wire_version = hello.get("maxWireVersion", 0)
+            self._inserts_in_one_command = wire_version >= CLIENT_BULK_WRITE_WIRE_VERSION
+        await inserts.write(session, in_one_command=self._inserts_in_one_command)
 
     async def insert_new(self, name: str, docs: list[Doc]) -> None:
         """Insert `docs` into collection `name`, skipping those whose key is taken: the

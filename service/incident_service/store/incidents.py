@@ -24,6 +24,7 @@ from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
+from incident_service.store.inserts import Inserts
 from incident_service.store.jobs import Job, JobStore, new_job
 from incident_service.store.outbox import Outbox
 from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
@@ -415,12 +416,15 @@ class IncidentStore:
         """A new incident and its first events."""
         change = self._stamped(change)
         incident = change.incident
-        await self._incidents.insert_one(codec.incident_to_doc(incident), session=session)
-        await self._insert_events(change.events, session)
-        # A new incident's SLA job is new too: inserted with the fan-out jobs.
+        # Everything new goes in one command (store/inserts.py), the SLA job with the
+        # outbox's fan-out jobs.
+        inserts = Inserts()
+        inserts.add(self._incidents, [codec.incident_to_doc(incident)])
+        inserts.add(self._events, [codec.event_to_doc(e) for e in change.events])
         due = sla.next_mark(incident, self._sla)
         timer = [new_job(sla_job_id(incident.id), SLA_KIND, incident.id, due)] if due else []
-        await self._outbox.record(_notifications(change), session, jobs=timer)
+        self._outbox.add(inserts, _notifications(change), jobs=timer)
+        await self._db.insert_together(inserts, session)
         await self._follow_components((), change, session)
 
     async def write(
@@ -443,8 +447,10 @@ class IncidentStore:
         )
         if result.matched_count == 0:
             raise Stale
-        await self._insert_events(change.events, session)
-        await self._outbox.record(_notifications(change), session)
+        inserts = Inserts()
+        inserts.add(self._events, [codec.event_to_doc(e) for e in change.events])
+        self._outbox.add(inserts, _notifications(change))
+        await self._db.insert_together(inserts, session)
         await self._follow_components(previous.component_impacts, change, session)
         if previous.is_open and not change.incident.is_open:
             await self._resolve_alerts(change.incident.id, change.events[-1].at, session)

@@ -21,6 +21,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.inserts import Inserts
 
 PENDING = "PENDING"
 #: Given up after too many failed attempts (see jobs/worker.py); kept a week. Jobs that
@@ -133,6 +134,10 @@ class JobStore:
         """New jobs (see `new_job`), within the caller's transaction."""
         if jobs:
             await self._jobs.insert_many(jobs, session=session)
+
+    def add(self, inserts: Inserts, jobs: list[Doc]) -> None:
+        """New jobs (see `new_job`), to be written with the caller's other inserts."""
+        inserts.add(self._jobs, jobs)
 
     @staticmethod
     def _claimable(now: datetime) -> Doc:

@@ -25,6 +25,7 @@ from incident_service.domain.notifications import Message
 from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.inserts import Inserts
 from incident_service.store.jobs import Candidate, Job, JobStore, candidate, new_job
 
 KIND = "outbox"
@@ -135,14 +136,26 @@ class Outbox:
         """Inside the caller's transaction: the messages and their fan-out jobs.
 
         `jobs`: the caller's own new jobs (`new_job`), written with the fan-out
-        jobs: one write fewer in the transaction, which on the embedded
-        database is most of what a write costs."""
+        jobs. Returns the messages' ids."""
+        inserts = Inserts()
+        ids = self.add(inserts, messages, target, jobs)
+        await self._db.insert_together(inserts, session)
+        return ids
+
+    def add(
+        self,
+        inserts: Inserts,
+        messages: Sequence[Message],
+        target: str | None = None,
+        jobs: Sequence[Doc] = (),
+    ) -> list[str]:
+        """`record`, for a caller that writes the messages and jobs with its own new
+        documents (one command for all of them: see store/inserts.py)."""
         ids = [new_message_id() for _ in messages]
-        if messages:
-            docs = [message_to_doc(i, m, target) for i, m in zip(ids, messages, strict=True)]
-            await self._db.outbox.insert_many(docs, session=session)
+        docs = [message_to_doc(i, m, target) for i, m in zip(ids, messages, strict=True)]
+        inserts.add(self._db.outbox, docs)
         fan_outs = [new_job(job_id(i), KIND, i, m.at) for i, m in zip(ids, messages, strict=True)]
-        await self._jobs.enqueue([*fan_outs, *jobs], session)
+        self._jobs.add(inserts, [*fan_outs, *jobs])
         return ids
 
     async def get(self, message_id: str) -> Message | None:

@@ -12,6 +12,7 @@ each side is kept:
   (d) declare (the raw side: a transaction writing the incident and its event)
   (d') declare again, the raw side writing what a declaration writes: its number
        from a counter, then the incident, its event, the outbox message and two jobs
+       in one `bulkWrite`, as the service does
 
 Before loading, one request of each side is made and their `data` compared:
 the two must answer the same JSON. Needs wrk (Debian: apt-get install wrk).

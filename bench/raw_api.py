@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, InsertOne
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -145,8 +145,8 @@ async def declare(request: Request) -> JSONResponse:
 
 async def declare_as_the_service_writes(request: Request) -> JSONResponse:
     """What a declaration writes besides its two documents: its number from the counter
-    (committed first), the outbox message and, in one insert, its fan-out job and the
-    SLA timer job."""
+    (committed first), the outbox message, its fan-out job and the SLA timer job; all
+    five documents in one `bulkWrite`, as the service writes them."""
     body = await request.json()
     template = await written()
     counter = await db.counters.find_one_and_update(
@@ -154,11 +154,14 @@ async def declare_as_the_service_writes(request: Request) -> JSONResponse:
     )
     doc, event = template.documents(counter["seq"], body["title"])
     message, jobs = template.notification(doc["_id"])
+    writes = [
+        InsertOne(doc, namespace=db.incidents.full_name),
+        InsertOne(event, namespace=db.incident_events.full_name),
+        InsertOne(message, namespace=db.raw_outbox.full_name),
+        *(InsertOne(job, namespace=db.raw_jobs.full_name) for job in jobs),
+    ]
     async with client.start_session() as session, await session.start_transaction():
-        await db.incidents.insert_one(doc, session=session)
-        await db.incident_events.insert_one(event, session=session)
-        await db.raw_outbox.insert_one(message, session=session)
-        await db.raw_jobs.insert_many(jobs, session=session)
+        await client.bulk_write(writes, session=session)
     return JSONResponse({"data": {"declareIncident": {"incident": {"id": doc["_id"]}}}})
 
 

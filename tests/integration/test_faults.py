@@ -136,7 +136,9 @@ def test_a_connection_dropped_mid_transaction_then_a_retry(
     gql = GraphQLClient(proc.url)
     title = f"dropped {uuid.uuid4().hex[:6]}"
     key = f"retry-{uuid.uuid4().hex[:6]}"
-    fail(control, {"times": 1}, failCommands=["insert"], closeConnection=True)
+    # A declaration's documents go in one bulkWrite (store/inserts.py), or one insert
+    # per collection on a server without it.
+    fail(control, {"times": 1}, failCommands=["bulkWrite", "insert"], closeConnection=True)
     first = gql.post(DECLARE, {"input": {"title": title, "idempotencyKey": key}})
     assert first.status_code in (200, 400, 500) and "Traceback" not in first.text
     control.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
@@ -219,3 +221,24 @@ def test_readyz_reports_a_database_that_does_not_answer(
     assert body["checks"]["database"] is False
     control.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
     wait_for(lambda: status() == 200, timeout=30, interval=0.2)
+
+
+def test_a_server_that_refuses_bulk_write_still_takes_every_change(
+    proc: ServiceProcess, control: MongoClient[dict[str, Any]], name: str
+) -> None:
+    """An 8.0 server whose feature compatibility version is still 7.0 announces the
+    wire version of `bulkWrite` and refuses the command (CommandNotSupported): the
+    service writes one insert per collection from then on. Last in this file: the
+    service keeps that choice for its life."""
+    gql = GraphQLClient(proc.url)
+    fail(control, "alwaysOn", failCommands=["bulkWrite"], errorCode=115, errorLabels=[])
+    title = f"refused {uuid.uuid4().hex[:6]}"
+    incident = declare(gql, title)
+    noted = mutate(gql, ADD_NOTE, id=incident["id"], body="written per collection")
+    assert noted["userErrors"] == []
+    assert titled(control, name, title) == 1
+    events = control[name].incident_events.find({"incidentId": incident["id"]})
+    assert sorted(e["seq"] for e in events) == [1, 2]
+    declared = {"type": "incident.declared", "data.incident.id": incident["id"]}
+    assert control[name].outbox.count_documents(declared) == 1
+    assert_consistent(control, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from typing import Any
@@ -22,6 +23,7 @@ from pymongo.errors import (
     BulkWriteError,
     CollectionInvalid,
     ConfigurationError,
+    InvalidOperation,
     OperationFailure,
     PyMongoError,
 )
@@ -34,11 +36,16 @@ from incident_service.store.inserts import (
 )
 from incident_service.store.roundtrips import RoundTrips
 
+log = logging.getLogger(__name__)
+
 #: The body of a transaction: it may run more than once (transient errors are retried).
 Transaction = Callable[[AsyncClientSession], Awaitable[Any]]
 
 #: Longest a transaction, its retries included, may take (an election takes about 12 s).
 TRANSACTION_SECONDS = 15.0
+#: The server errors of a command it does not know or does not allow yet
+#: (CommandNotFound, CommandNotSupported).
+BULK_WRITE_REFUSED = frozenset({59, 115})
 #: The server error of a create_collection that lost a race with another replica.
 NAMESPACE_EXISTS = 48
 #: How long outbound messages and the webhook delivery log are kept.
@@ -249,15 +256,22 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
 class Database:
     """Owns the client; hands out collections. One per process."""
 
-    def __init__(self, uri: str, name: str, inserts_in_one_command: bool | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        inserts_in_one_command: bool | None = None,
+        app_name: str = "incident-service",
+    ) -> None:
         """`inserts_in_one_command`: None asks the server on the first `insert_together`
-        (MongoDB 8.0+ takes them in one command); tests force either path."""
+        (MongoDB 8.0+ takes them in one command); tests force either path. `app_name`
+        is how the server's logs (and a test's failpoints) tell this client apart."""
         self.client: AsyncMongoClient[Doc] = AsyncMongoClient(
             uri,
             tz_aware=True,
             tzinfo=UTC,
             serverSelectionTimeoutMS=5000,
-            appname="incident-service",
+            appname=app_name,
             event_listeners=[RoundTrips()],
         )
         self.db: AsyncDatabase[Doc] = self.client[name]
@@ -345,7 +359,21 @@ class Database:
             hello = await self.client.admin.command("hello")
             wire_version = hello.get("maxWireVersion", 0)
             self._inserts_in_one_command = wire_version >= CLIENT_BULK_WRITE_WIRE_VERSION
-        await inserts.write(session, in_one_command=self._inserts_in_one_command)
+        if not self._inserts_in_one_command:
+            await inserts.write(session, in_one_command=False)
+            return
+        try:
+            await inserts.write(session, in_one_command=True)
+        except (InvalidOperation, OperationFailure) as exc:
+            if isinstance(exc, OperationFailure) and exc.code not in BULK_WRITE_REFUSED:
+                raise
+            # An 8.0 server whose feature compatibility version is still 7.0, or a
+            # failover to an older member mid-upgrade: from now on this process writes
+            # one insert per collection. If the refusal ended the transaction, this
+            # write fails as transient and the driver runs the transaction again.
+            log.warning("the database refused bulkWrite (%s); inserting per collection", exc)
+            self._inserts_in_one_command = False
+            await inserts.write(session, in_one_command=False)
 
     async def insert_new(self, name: str, docs: list[Doc]) -> None:
         """Insert `docs` into collection `name`, skipping those whose key is taken: the

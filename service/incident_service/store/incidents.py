@@ -514,5 +514,8 @@ class IncidentStore:
             await self._statuses.refresh(moved, session=session, now=first.at, actor=first.actor)
 
     async def _insert_events(self, events: tuple[Event, ...], session: AsyncClientSession) -> None:
-        if events:
-            await self._events.insert_many([codec.event_to_doc(e) for e in events], session=session)
+        # Through Inserts for its errors: an (incidentId, seq) a concurrent writer took
+        # is a DuplicateKeyError (not a BulkWriteError), on which `beside` runs again.
+        inserts = Inserts()
+        inserts.add(self._events, [codec.event_to_doc(e) for e in events])
+        await self._db.insert_together(inserts, session)

@@ -66,15 +66,18 @@ class Inserts:
             if isinstance(exc.error, Exception):
                 # It carries the labels (TransientTransactionError) the transaction
                 # is retried on; the wrapper does not.
-                raise exc.error from exc
-            raise _write_error(exc.details) from exc
+                raise exc.error from None
+            raise _write_error(exc) from None
         except BulkWriteError as exc:
-            raise _write_error(exc.details) from exc
+            raise _write_error(exc) from None
 
 
-def _write_error(details: Mapping[str, Any]) -> OperationFailure:
-    """The first write error of either bulk path, as the error a single insert raises."""
-    errors = details.get("writeErrors") or [{}]
+def _write_error(exc: OperationFailure) -> OperationFailure:
+    """The first write error of either bulk path, as the error a single insert raises;
+    the bulk error itself when it has none (a write concern error keeps its labels)."""
+    errors = exc.details.get("writeErrors") if exc.details else None
+    if not errors:
+        return exc
     error: Mapping[str, Any] = errors[0]
     code, message = error.get("code"), error.get("errmsg", "write error")
     if code == DUPLICATE_KEY:

@@ -232,6 +232,14 @@ async def deactivate(
     return doc
 
 
+def refuses_bulk_write(exc: PyMongoError) -> bool:
+    """The server does not take `bulkWrite`: it says so, or PyMongo saw an older wire
+    version on the member it picked (not any InvalidOperation: a closed client is one)."""
+    if isinstance(exc, OperationFailure):
+        return exc.code in BULK_WRITE_REFUSED
+    return "bulk_write requires" in str(exc)
+
+
 class DatabaseUnavailable(Exception):
     """MONGODB_URI is malformed or the database does not answer; one-line message."""
 
@@ -365,7 +373,7 @@ class Database:
         try:
             await inserts.write(session, in_one_command=True)
         except (InvalidOperation, OperationFailure) as exc:
-            if isinstance(exc, OperationFailure) and exc.code not in BULK_WRITE_REFUSED:
+            if not refuses_bulk_write(exc):
                 raise
             # An 8.0 server whose feature compatibility version is still 7.0, or a
             # failover to an older member mid-upgrade: from now on this process writes

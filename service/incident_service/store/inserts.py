@@ -5,8 +5,8 @@ jobs: four collections. One insert per collection is a round trip each, and on
 the embedded database a round trip is most of what a small write costs.
 MongoDB 8.0's `bulkWrite` command (PyMongo's `client.bulk_write`) takes
 inserts into several collections in one command; older servers (DESIGN.md
-allows 6.0) get one `insert_many` per collection, in the same transaction, so
-the result is the same documents either way.
+allows 6.0) get one `insert_many` per group of documents added, in the same
+transaction, so the result is the same documents either way.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Inserts:
 
     async def write(self, session: AsyncClientSession, *, in_one_command: bool) -> None:
         """Insert everything within `session`'s transaction: in one `bulkWrite` when
-        `in_one_command` (the server has it), else one `insert_many` per collection.
+        `in_one_command` (the server has it), else one `insert_many` per group added.
 
         A key already taken is a `DuplicateKeyError` on both paths (as from a single
         insert), so callers and the transaction's retries see one kind of error."""

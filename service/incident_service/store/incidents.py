@@ -302,7 +302,10 @@ class IncidentStore:
             except Stale:
                 if expected_version is not None:
                     fresh = await self.get(incident_id)
-                    raise conflict(expected_version, fresh.version if fresh else -1) from None
+                    if fresh is None or fresh.version != expected_version:
+                        raise conflict(expected_version, fresh.version if fresh else -1) from None
+                    # Only the timeline moved (`beside`: a postmortem or an action item
+                    # leaves the version as it is), so the caller's version still holds.
                 continue
             return change
         raise DomainError(conflict(0, 0).code, "the incident is changing too fast; retry", None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,14 +10,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError
 
-from incident_service.domain import sla
 from incident_service.domain.incident import Change, Declaration, Incident, add_note
-from incident_service.domain.priority import DEFAULT_SLA
-from incident_service.store.components import ComponentStatuses
-from incident_service.store.database import Database
-from incident_service.store.incidents import IncidentStore
-from incident_service.store.jobs import JobStore
-from incident_service.store.outbox import Outbox
+from tests.support.stores import stores
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
@@ -30,12 +23,8 @@ def test_a_number_clash_without_a_key_never_answers_with_another_incident(
     key up as null, and answered with an unrelated incident."""
 
     async def scenario() -> None:
-        db = Database(mongo_uri, f"store_{uuid.uuid4().hex[:8]}")
-        await db.ensure_indexes()
-        jobs = JobStore(db)
-        outbox = Outbox(db, jobs)
-        policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
-        incidents = IncidentStore(db, ComponentStatuses(db, outbox), outbox, jobs, policy)
+        made = await stores(mongo_uri, "store")
+        db, incidents = made.db, made.incidents
         try:
             first, _ = await incidents.declare(Declaration(title="First"), now=NOW, actor="t")
             # A counter behind the incidents (a restore from an older backup, say).
@@ -58,12 +47,8 @@ def test_a_timeline_moved_beside_the_incident_is_not_a_conflict_of_versions(
     computed again, not refused as a CONFLICT between two equal versions."""
 
     async def scenario() -> None:
-        db = Database(mongo_uri, f"store_{uuid.uuid4().hex[:8]}")
-        await db.ensure_indexes()
-        jobs = JobStore(db)
-        outbox = Outbox(db, jobs)
-        policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
-        incidents = IncidentStore(db, ComponentStatuses(db, outbox), outbox, jobs, policy)
+        made = await stores(mongo_uri, "store")
+        db, incidents = made.db, made.incidents
         control: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
         beside = control[db.db.name]
         try:

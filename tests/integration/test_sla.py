@@ -11,22 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from incident_service.domain import sla
 from incident_service.domain.enums import Impact, IncidentCategory, Urgency
 from incident_service.domain.incident import Declaration
-from incident_service.domain.priority import DEFAULT_SLA
 from incident_service.jobs.worker import Worker
-from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
 from incident_service.store.incidents import SLA_KIND, IncidentStore
 from incident_service.store.jobs import JobStore
 from incident_service.store.outbox import KIND as OUTBOX
-from incident_service.store.outbox import Outbox
 from tests.conftest import service_env
 from tests.support.api import declare, mutate
 from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.receiver import receiving
+from tests.support.stores import stores
 from tests.support.websocket import WsClient
 
 T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
@@ -38,12 +35,8 @@ async def _stores(
 ) -> tuple[Database, JobStore, IncidentStore, list[Worker]]:
     """The stores on a database of their own, and three job workers whose time is
     `clock[0]`."""
-    db = Database(mongo_uri, f"sla_{uuid.uuid4().hex[:8]}")
-    await db.ensure_indexes()
-    jobs = JobStore(db)
-    outbox = Outbox(db, jobs)
-    policy = sla.Policy({p.value: t for p, t in DEFAULT_SLA.items()}, 0.8)
-    incidents = IncidentStore(db, ComponentStatuses(db, outbox), outbox, jobs, policy)
+    made = await stores(mongo_uri, "sla")
+    db, jobs, outbox, incidents = made.db, made.jobs, made.outbox, made.incidents
     workers = [
         Worker(
             jobs,

@@ -23,13 +23,19 @@ def _database(mongo_uri: str, one_command: bool | None) -> Database:
     return Database(mongo_uri, f"inserts_{uuid.uuid4().hex[:8]}", one_command)
 
 
+def _three(db: Database, incident_id: str, job_id: str) -> Inserts:
+    """An incident, its outbox message and a job: one document for each of three
+    collections."""
+    inserts = Inserts()
+    inserts.add(db.incidents, [{"_id": incident_id, "number": hash(incident_id)}])
+    inserts.add(db.outbox, [{"_id": f"msg_{incident_id}"}])
+    inserts.add(db.jobs, [{"_id": job_id, "status": "PENDING"}])
+    return inserts
+
+
 async def _write_three(db: Database, incident_id: str, job_id: str) -> None:
     async def body(session: AsyncClientSession) -> None:
-        inserts = Inserts()
-        inserts.add(db.incidents, [{"_id": incident_id, "number": hash(incident_id)}])
-        inserts.add(db.outbox, [{"_id": f"msg_{incident_id}"}])
-        inserts.add(db.jobs, [{"_id": job_id, "status": "PENDING"}])
-        await db.insert_together(inserts, session)
+        await db.insert_together(_three(db, incident_id, job_id), session)
 
     await db.transaction(body)
 
@@ -108,12 +114,8 @@ def test_the_embedded_database_takes_the_inserts_in_one_round_trip(
         try:
             await _write_three(db, "a", "job-a")  # the first asks the server
             box = counting()
-            inserts = Inserts()
-            inserts.add(db.incidents, [{"_id": "b", "number": 2}])
-            inserts.add(db.outbox, [{"_id": "msg_b"}])
-            inserts.add(db.jobs, [{"_id": "job-b"}])
             async with db.client.start_session() as session:
-                await db.insert_together(inserts, session)
+                await db.insert_together(_three(db, "b", "job-b"), session)
             stop_counting()
             assert box[0] == round_trips
             assert (await _contents(db))["jobs"] == ["job-a", "job-b"]

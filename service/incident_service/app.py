@@ -75,6 +75,7 @@ def create_app(settings: Settings, mongodb_uri: str) -> Starlette:
         try:
             yield
         finally:
+            await view.broadcast.stop()
             await runtime.stop()
 
     middleware = [

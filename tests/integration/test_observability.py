@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import service_env
 from tests.support.api import STATUS_PAGE_FIELDS, declare, post_update
+from tests.support.metrics import samples, value
 from tests.support.polling import wait_for
 from tests.support.processes import ADMIN_KEY, GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient
@@ -38,21 +38,6 @@ def proc(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         yield process
     finally:
         process.stop()
-
-
-def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = httpx.get(f"{url}/metrics", timeout=30)
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    out = {}
-    for family in text_string_to_metric_families(response.text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def value(metrics: dict[Any, float], name: str, **labels: str) -> float:
-    return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_metrics_count_operations_errors_websockets_and_fan_out(proc: ServiceProcess) -> None:

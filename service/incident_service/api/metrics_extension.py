@@ -8,8 +8,10 @@ so it then sees errors after ErrorPolicy has replaced the unexpected ones.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
@@ -21,6 +23,27 @@ from incident_service.observability import metrics
 from incident_service.store import roundtrips
 
 MASKED = "INTERNAL_SERVER_ERROR"
+
+
+#: Set, in the task of a subscription whose stream closes while the subscription goes
+#: on elsewhere (a parked status page subscriber: api/subscriptions/broadcast.py), to
+#: where its end is counted instead: the list's callables are called when it ends.
+_ENDS_ELSEWHERE: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "subscription_ends_elsewhere", default=None
+)
+
+
+def goes_on_elsewhere() -> list[Callable[[], None]]:
+    """For the rest of the calling task: the subscription whose stream closes now is not
+    over. Returns what counts its end, to call when it is."""
+    ends: list[Callable[[], None]] = []
+    _ENDS_ELSEWHERE.set(ends)
+    return ends
+
+
+def _subscription_ended(name: str, kind: str, root_field: str) -> None:
+    metrics.GRAPHQL_OPERATIONS.labels(name, kind).inc()
+    metrics.SUBSCRIPTIONS_ACTIVE.labels(root_field).dec()
 
 
 def graphql_metrics(labels: metrics.OperationLabels) -> type[SchemaExtension]:
@@ -72,10 +95,15 @@ class GraphQLMetrics(SchemaExtension):
             ctx.operation_name, signed_in=principal.role is not Role.ANONYMOUS
         )
         kind = self._type()
-        metrics.GRAPHQL_OPERATIONS.labels(name, kind).inc()
         if self._subscription is not None:
-            metrics.SUBSCRIPTIONS_ACTIVE.labels(self._subscription).dec()
+            ended = functools.partial(_subscription_ended, name, kind, self._subscription)
+            later = _ENDS_ELSEWHERE.get()
+            if later is not None:
+                later.append(ended)
+            else:
+                ended()
         else:
+            metrics.GRAPHQL_OPERATIONS.labels(name, kind).inc()
             metrics.GRAPHQL_DURATION.labels(name, kind).observe(elapsed)
         if self._round_trips is not None:
             metrics.GRAPHQL_ROUND_TRIPS.labels(name, kind).observe(self._round_trips[0])

@@ -30,6 +30,7 @@ from incident_service.access.authenticator import RateLimited, Unauthenticated, 
 from incident_service.api.context import Context, Resources
 from incident_service.api.encoding import dumps
 from incident_service.api.persisted import PersistedDocuments, PersistedQueryError
+from incident_service.api.subscriptions.broadcast import Broadcast
 from incident_service.api.subscriptions.shared_execution import SharedEventSchema
 from incident_service.api.wsframes import CheckedWebSocketAdapter
 from incident_service.api.wsguard import (
@@ -139,6 +140,8 @@ class GraphQLView(GraphQL[Context, None]):
         **kwargs: Any,
     ) -> None:
         self.resources = resources
+        # Status page subscribers after their first page (api/wshandler.py).
+        self.broadcast = Broadcast(schema.shared_events, resources.broker.status_page)
         self.persisted = persisted
         self.shared_events = schema.shared_events
         self.socket_limits = socket_limits

@@ -179,8 +179,9 @@ class StatusPageFeed:
         # Time-based parts (the history window, the day's uptime) move without events.
         return time.monotonic() - self._built_at > MAX_PAGE_AGE
 
-    async def watch(self) -> AsyncIterator[StatusPage]:
-        """The current page at once, then every new one."""
+    async def watch(self, *, counted: bool = True) -> AsyncIterator[StatusPage]:
+        """The current page at once, then every new one. `counted`: each page counts as
+        handed to one subscriber (a watcher serving many counts its own sends)."""
         self.watchers += 1
         try:
             if self.latest is None or self._stale:
@@ -189,7 +190,8 @@ class StatusPageFeed:
             while True:
                 if self.version != seen and self.latest is not None:
                     seen = self.version
-                    self._fanned_out.inc()
+                    if counted:
+                        self._fanned_out.inc()
                     yield self.latest
                 else:
                     await self._published.wait()

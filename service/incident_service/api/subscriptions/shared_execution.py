@@ -24,6 +24,7 @@ from json.encoder import encode_basestring_ascii as _string
 from typing import Any, TypeVar
 
 import strawberry
+from cachetools import LRUCache
 from graphql import ExecutionResult, GraphQLError
 from graphql.pyutils import RefMap
 from strawberry.extensions import SchemaExtension
@@ -56,6 +57,10 @@ class SharedEvents:
         self.encoded: dict[int, tuple[object, str | None]] = {}
         self._source: object | None = None
         self._built: object | None = None
+        # The last executor that ran each operation: what a parked subscriber's next
+        # result is computed with (api/subscriptions/broadcast.py). Never cleared by
+        # an event; at most MAX_OPERATIONS, the newest kept.
+        self.executors: LRUCache[OperationKey, Any] = LRUCache(MAX_OPERATIONS)
 
     def share(self, source: S, build: Callable[[S], T]) -> T:
         """One payload object per `source` object, the same for every subscriber.
@@ -73,10 +78,21 @@ class SharedEvents:
         self.results.clear()
         self.encoded.clear()
 
-    def remember(self, key: OperationKey, result: ExecutionResult) -> None:
+    def remember(self, key: OperationKey, result: ExecutionResult, executor: Any) -> None:
         if len(self.results) < MAX_OPERATIONS:
             self.results[key] = result
             self.encoded[id(result.data)] = (result.data, None)
+            self.executors[key] = executor
+
+    def key_of(self, result: object) -> OperationKey | None:
+        """The operation whose shared result for the current event `result` is, if any."""
+        if not self.is_shared_result(result):
+            return None
+        data = getattr(result, "data", None)
+        for key, shared in self.results.items():
+            if shared.data is data:
+                return key
+        return None
 
     def is_shared_result(self, result: object) -> bool:
         """Whether `result` carries a shared event's cached data and no errors."""
@@ -169,7 +185,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             return shared.results[key]
         result = super().execute_operation(serially)
         if key is not None and isinstance(result, ExecutionResult) and not result.errors:
-            shared.remember(key, result)
+            shared.remember(key, result, self)
         return result
 
     def build_per_event_executor(self, payload: Any) -> Any:

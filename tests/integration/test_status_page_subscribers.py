@@ -41,6 +41,9 @@ def _read_until(
         assert message["type"] in ("next", "data"), message
         assert "errors" not in message["payload"], message
         assert message["id"] in pages, f"a page for {message['id']}, which was not asked for"
+        # Every page carries its operation's cost, as any answer does (limits.md).
+        cost = message["payload"]["extensions"]["cost"]
+        assert cost["requested"] >= 1 and cost["limit"] >= cost["requested"], message
         pages[message["id"]].append(message["payload"]["data"]["statusPage"])
     return pages
 

@@ -25,20 +25,39 @@ from incident_service.store import roundtrips
 MASKED = "INTERNAL_SERVER_ERROR"
 
 
-#: Set, in the task of a subscription whose stream closes while the subscription goes
-#: on elsewhere (a parked status page subscriber: api/subscriptions/broadcast.py), to
-#: where its end is counted instead: the list's callables are called when it ends.
-_ENDS_ELSEWHERE: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+class SubscriptionEnd:
+    """What counts the end of a subscription that goes on after its stream closed (a
+    parked status page subscriber: api/subscriptions/broadcast.py): call it when the
+    subscription really ends. Counting added after that is done at once."""
+
+    def __init__(self) -> None:
+        self._counts: list[Callable[[], None]] = []
+        self._over = False
+
+    def add(self, count: Callable[[], None]) -> None:
+        if self._over:
+            count()
+        else:
+            self._counts.append(count)
+
+    def __call__(self) -> None:
+        self._over = True
+        counts, self._counts = self._counts, []
+        for count in counts:
+            count()
+
+
+#: Set in the task of a subscription whose stream closes while it goes on elsewhere.
+_ENDS_ELSEWHERE: ContextVar[SubscriptionEnd | None] = ContextVar(
     "subscription_ends_elsewhere", default=None
 )
 
 
-def goes_on_elsewhere() -> list[Callable[[], None]]:
+def goes_on_elsewhere(end: SubscriptionEnd) -> None:
     """For the rest of the calling task: the subscription whose stream closes now is not
-    over. Returns what counts its end, to call when it is."""
-    ends: list[Callable[[], None]] = []
-    _ENDS_ELSEWHERE.set(ends)
-    return ends
+    over; `end` counts its end. Set it only once nothing else will be started from this
+    task: a task started later would inherit it."""
+    _ENDS_ELSEWHERE.set(end)
 
 
 def _subscription_ended(name: str, kind: str, root_field: str) -> None:
@@ -99,7 +118,7 @@ class GraphQLMetrics(SchemaExtension):
             ended = functools.partial(_subscription_ended, name, kind, self._subscription)
             later = _ENDS_ELSEWHERE.get()
             if later is not None:
-                later.append(ended)
+                later.add(ended)
             else:
                 ended()
         else:

@@ -14,6 +14,8 @@ handler tells the broadcast when the operation ends.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from typing import TYPE_CHECKING
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -66,20 +68,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             ticket = broadcast.ticket(result) if first and broadcast is not None else None
             await operation.send_next(result)
             if ticket is not None and broadcast is not None:
-                # The stream's close (by run_operation, in this task) is not its end.
-                ends = metrics_extension.goes_on_elsewhere()
-                broadcast.park(operation, ticket, self._unpark, ends)
+                end = metrics_extension.SubscriptionEnd()
+                unpark = functools.partial(self._unpark, context=contextvars.copy_context())
+                broadcast.park(operation, ticket, unpark, end)
+                # Set after the park, which starts tasks that must not inherit it: the
+                # stream's close (by run_operation, in this task) is not its end.
+                metrics_extension.goes_on_elsewhere(end)
                 # Ends this task and closes the stream, without a `complete`.
                 raise _OperationStreamClosed
             first = False
 
-    def _unpark(self, operation: Operation[Context, None]) -> None:
+    def _unpark(self, operation: Operation[Context, None], context: contextvars.Context) -> None:
+        """Stream `operation` through Strawberry again (in the context its task had)."""
         if self.operations.get(operation.id) is not operation:
             return
         if self._unparked is None:
             self._unparked = set()
         self._unparked.add(operation.id)
-        operation.task = asyncio.create_task(self.run_operation(operation))
+        operation.task = asyncio.create_task(self.run_operation(operation), context=context)
         operation.task.add_done_callback(self._task_done)
 
     async def cleanup_operation(self, operation_id: str) -> None:

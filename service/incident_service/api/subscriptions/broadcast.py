@@ -31,20 +31,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    NextMessage,
+    NextMessagePayload,
+)
 
 from incident_service.api.status_page.types import StatusPage
 from incident_service.api.subscriptions.shared_execution import OperationKey, SharedEvents
 from incident_service.domain.status_page import StatusPage as Page
 from incident_service.observability import metrics
+from incident_service.realtime.backoff import Backoff
 from incident_service.realtime.feeds import StatusPageFeed
 
 log = logging.getLogger(__name__)
@@ -60,6 +66,8 @@ class Ticket:
     key: OperationKey
     executor: Any
     data: object
+    #: The first result's extensions (the operation's cost), sent with every page.
+    extensions: dict[str, Any] | None
 
 
 @dataclass(eq=False, slots=True)
@@ -67,12 +75,19 @@ class _Member:
     operation: Operation[Any, Any]
     key: OperationKey
     unpark: Unpark
-    #: What counts the subscription's end in the metrics (api/metrics_extension.py).
-    ends: list[Callable[[], None]]
+    #: Counts the subscription's end in the metrics (api/metrics_extension.py).
+    end: Callable[[], None]
     #: The data of the last result sent (shared by every subscriber of the operation).
     last: object
+    extensions: dict[str, Any] | None
     sending: bool = False
     parked: bool = True
+
+
+def _spawn(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    # A context of its own: not the one of the subscription that happened to start it
+    # (its request id, or what its metrics were told of its end).
+    return asyncio.create_task(coro, name=name, context=contextvars.Context())
 
 
 class Broadcast:
@@ -95,6 +110,7 @@ class Broadcast:
         self._results: dict[OperationKey, ExecutionResult] = {}
         self._loop: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        self._stopped = False
         self._fanned_out = metrics.EVENTS_FANNED_OUT.labels("status_page")
 
     def __len__(self) -> int:
@@ -103,30 +119,37 @@ class Broadcast:
     def ticket(self, result: object) -> Ticket | None:
         """A ticket to park the subscription whose first result this is, if it is a
         shared one (taken before the result is sent: the event may move on meanwhile)."""
+        if self._stopped:
+            return None
         key = self._shared.key_of(result)
         executor = self._shared.executors.get(key) if key is not None else None
         if key is None or executor is None:
             return None
-        return Ticket(key, executor, getattr(result, "data", None))
+        extensions = getattr(result, "extensions", None)
+        return Ticket(key, executor, getattr(result, "data", None), extensions or None)
 
     def park(
         self,
         operation: Operation[Any, Any],
         ticket: Ticket,
         unpark: Unpark,
-        ends: list[Callable[[], None]],
+        end: Callable[[], None],
     ) -> None:
-        """Serve `operation` from here on; its first result (`ticket`) was sent. `ends`:
+        """Serve `operation` from here on; its first result (`ticket`) was sent. `end`:
         called when it ends."""
-        member = _Member(operation, ticket.key, unpark, ends, ticket.data)
+        member = _Member(operation, ticket.key, unpark, end, ticket.data, ticket.extensions)
         self._members[operation] = member
         self._by_key[ticket.key] += 1
         self._executors.setdefault(ticket.key, ticket.executor)
-        if self._loop is None:
-            self._loop = asyncio.create_task(self._watch(), name="status-page-broadcast")
-        # Its first page may be newer than the loop's: catch up, never go back.
-        if not self._move_to(self._feed.latest):
-            self._kick(member)
+        try:
+            if self._loop is None:
+                self._loop = _spawn(self._watch(), "status-page-broadcast")
+            # Its first page may be newer than the loop's: catch up, never go back.
+            if not self._move_to(self._feed.latest):
+                self._kick(member)
+        except BaseException:
+            self.leave(operation)
+            raise
 
     def leave(self, operation: Operation[Any, Any]) -> None:
         """The subscription ended (completed, or its socket closed)."""
@@ -134,8 +157,7 @@ class Broadcast:
         if member is None:
             return
         member.parked = False
-        for ended in member.ends:
-            ended()
+        member.end()
         self._by_key[member.key] -= 1
         if self._by_key[member.key] <= 0:
             del self._by_key[member.key]
@@ -147,9 +169,12 @@ class Broadcast:
             self._loop = None
 
     async def stop(self) -> None:
+        """Park nothing more and let go of everything parked (the process is stopping)."""
+        self._stopped = True
+        loop = self._loop
         for operation in list(self._members):
             self.leave(operation)
-        tasks = list(self._sends)
+        tasks = [t for t in (loop, *self._sends) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -157,16 +182,26 @@ class Broadcast:
                 await task
 
     async def _watch(self) -> None:
-        async for page in self._feed.watch(counted=False):
-            self._move_to(page)
+        """Move to every new page. A failed page build is retried (the feed is marked
+        stale again): the parked subscribers would otherwise wait for ever."""
+        backoff = Backoff()
+        while True:
+            try:
+                async with contextlib.aclosing(self._feed.watch(counted=False)) as pages:
+                    async for page in pages:
+                        self._move_to(page)
+                        backoff.reset()
+            except Exception:
+                log.warning("status page broadcast failed; retrying", exc_info=True)
+                await backoff.wait()
 
     def _move_to(self, page: Page | None) -> bool:
         """Make `page` the current one if it is new; True if it was (every member is
         sent it)."""
         if page is None or page is self._page:
             return False
-        self._page = page
-        self._payload = self._shared.share(page, self._build)
+        payload = self._shared.share(page, self._build)
+        self._page, self._payload = page, payload
         self._results.clear()
         for member in list(self._members.values()):
             self._kick(member)
@@ -176,7 +211,7 @@ class Broadcast:
         if member.sending:
             return  # it sends the newest page when its current send ends
         member.sending = True
-        task = asyncio.create_task(self._send(member))
+        task = _spawn(self._send(member), "status-page-send")
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 
@@ -195,19 +230,25 @@ class Broadcast:
                     self._hand_back(member.key)
                     return
                 member.last = result.data
-                operation = member.operation
-                try:
-                    await operation.send_operation_message(
-                        {"id": operation.id, "type": "next", "payload": {"data": result.data}}
-                    )
-                except Exception:
-                    # The socket is closing: its handler ends the subscription.
-                    log.debug("status page send failed", exc_info=True)
-                    self.leave(operation)
-                    return
-                self._fanned_out.inc()
+                if await self._sent(member, result.data):
+                    self._fanned_out.inc()
         finally:
             member.sending = False
+
+    async def _sent(self, member: _Member, data: dict[str, object]) -> bool:
+        operation = member.operation
+        payload: NextMessagePayload = {"data": data}
+        if member.extensions:
+            payload["extensions"] = member.extensions
+        message: NextMessage = {"id": operation.id, "type": "next", "payload": payload}
+        try:
+            await operation.send_operation_message(message)
+        except Exception:
+            # The socket is closing: its handler ends the subscription.
+            log.debug("status page send failed", exc_info=True)
+            self.leave(operation)
+            return False
+        return True
 
     async def _result(self, key: OperationKey) -> ExecutionResult | None:
         """The current page's result of one operation, computed once per page."""
@@ -229,4 +270,7 @@ class Broadcast:
         subscribers, with its error handling."""
         for member in [m for m in self._members.values() if m.key == key]:
             self.leave(member.operation)
-            member.unpark(member.operation)
+            try:
+                member.unpark(member.operation)
+            except Exception:
+                log.exception("status page subscription could not be handed back")

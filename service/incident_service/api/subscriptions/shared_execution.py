@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from copy import copy
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any, TypeVar
 
@@ -39,6 +40,8 @@ from incident_service.api.errors import log_client_errors
 
 #: Key order of the result messages that take the short encoding path.
 _MESSAGE_KEYS = ("id", "type", "payload")
+#: Key order of the payloads it takes (Strawberry's, without errors).
+_PAYLOAD_KEYS = (("data",), ("data", "extensions"))
 #: Distinct operations remembered per payload; beyond it, execute normally.
 MAX_OPERATIONS = 64
 
@@ -82,7 +85,12 @@ class SharedEvents:
         if len(self.results) < MAX_OPERATIONS:
             self.results[key] = result
             self.encoded[id(result.data)] = (result.data, None)
-            self.executors[key] = executor
+            # Without the subscriber's context or the event: nothing a shared result
+            # reads, and kept for as long as the operation has parked subscribers.
+            neutral = copy(executor)
+            neutral.context_value = None
+            neutral.root_value = None
+            self.executors[key] = neutral
 
     def key_of(self, result: object) -> OperationKey | None:
         """The operation whose shared result for the current event `result` is, if any."""
@@ -111,7 +119,7 @@ class SharedEvents:
         if not isinstance(message, dict) or "id" not in message:
             return None
         payload = message.get("payload")
-        if not isinstance(payload, dict) or len(payload) != 1 or "data" not in payload:
+        if not isinstance(payload, dict) or tuple(payload) not in _PAYLOAD_KEYS:
             return None
         data = payload["data"]
         entry = self.encoded.get(id(data))
@@ -121,15 +129,17 @@ class SharedEvents:
         if body is None:
             body = dumps(data)
             self.encoded[id(data)] = (data, body)
+        # The operation's extensions (its cost): small, and the same for each event.
+        extensions = payload.get("extensions")
+        tail = ',"extensions":' + dumps(extensions) if extensions else ""
+        inner = '{"data":' + body + tail + "}"
         op_id, kind = message["id"], message.get("type")
         if tuple(message) == _MESSAGE_KEYS and isinstance(op_id, str) and isinstance(kind, str):
             # graphql-transport-ws `next` / graphql-ws `data`: the same text as below, cheaper.
-            return (
-                '{"id":' + _string(op_id) + ',"type":' + _string(kind) + ',"payload":{"data":'
-                + body + "}}"
-            )  # fmt: skip
+            head = '{"id":' + _string(op_id) + ',"type":' + _string(kind)
+            return head + ',"payload":' + inner + "}"
         parts = [
-            json.dumps(k) + ":" + ('{"data":' + body + "}" if k == "payload" else json.dumps(v))
+            json.dumps(k) + ":" + (inner if k == "payload" else json.dumps(v))
             for k, v in message.items()
         ]
         return "{" + ",".join(parts) + "}"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 
 from incident_service.api.subscriptions.broadcast import Broadcast
 from incident_service.api.subscriptions.shared_execution import (
@@ -78,22 +81,39 @@ class FakeOperation:
         assert message["id"] == self.id and message["type"] == "next"
         if self.gate is not None:
             await self.gate.wait()
+        # Every page carries the operation's extensions, as its first one did.
+        assert message["payload"]["extensions"] == {"cost": {"requested": 2}}
         self.sent.append(message["payload"]["data"]["page"])
+
+
+class Costs(SchemaExtension):
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": {"requested": 2}}
 
 
 class Setup:
     def __init__(self) -> None:
         self.schema = SharedEventSchema(
-            query=Query, subscription=Subscription, execution_context_class=SharedEventExecutor
+            query=Query,
+            subscription=Subscription,
+            execution_context_class=SharedEventExecutor,
+            extensions=[Costs],
         )
         self.current = DomainPage(1)
+        self.build_failures = 0
         self.feed = StatusPageFeed(self._load)
-        self.broadcast = Broadcast(self.schema.shared_events, self.feed, build)
+        self.broadcast = Broadcast(self.schema.shared_events, self.feed, self._build)
         self.unparked: list[Any] = []
         self.ended: list[str] = []
 
     async def _load(self) -> DomainPage:
         return self.current
+
+    def _build(self, page: DomainPage) -> Page:
+        if self.build_failures:
+            self.build_failures -= 1
+            raise RuntimeError("a page that could not be built")
+        return build(page)
 
     async def publish(self, value: int) -> None:
         self.current = DomainPage(value)
@@ -109,8 +129,8 @@ class Setup:
         assert ticket is not None
         await stream.aclose()  # type: ignore[union-attr]
         operation = FakeOperation(op_id, gate=gate)
-        ends = [lambda: self.ended.append(op_id)]
-        self.broadcast.park(operation, ticket, self.unparked.append, ends)  # type: ignore[arg-type]
+        end = functools.partial(self.ended.append, op_id)
+        self.broadcast.park(operation, ticket, self.unparked.append, end)  # type: ignore[arg-type]
         return operation
 
 
@@ -120,6 +140,14 @@ async def settled(done: Callable[[], bool] = lambda: False) -> None:
         if done():
             return
         await asyncio.sleep(0)
+
+
+async def eventually(done: Callable[[], bool], timeout: float = 5) -> None:
+    async def poll() -> None:
+        while not done():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
 
 
 def run(scenario: Callable[[Setup], Any]) -> None:
@@ -196,7 +224,7 @@ def test_a_subscriber_whose_first_page_is_old_catches_up_and_never_goes_back() -
         assert ticket is not None
         await s.publish(3)
         late = FakeOperation("late")
-        s.broadcast.park(late, ticket, s.unparked.append, [])  # type: ignore[arg-type]
+        s.broadcast.park(late, ticket, s.unparked.append, lambda: None)  # type: ignore[arg-type]
         await settled(lambda: len(late.sent) == 1)
         assert late.sent == [{"value": 3}]
         await s.publish(4)
@@ -238,5 +266,47 @@ def test_a_result_with_errors_is_handed_back_to_strawberry_not_sent() -> None:
         assert broken.sent == []
         assert fine.sent == [{"value": -1}]
         assert len(s.broadcast) == 1
+
+    run(scenario)
+
+
+REQUEST = contextvars.ContextVar[str | None]("request", default=None)
+
+
+def test_nothing_the_broadcast_runs_sees_the_context_of_the_subscription_that_parked() -> None:
+    async def scenario(s: Setup) -> None:
+        seen: list[str | None] = []
+
+        async def park_in_its_task() -> None:
+            REQUEST.set("the first subscriber's request")
+            operation = await s.park(BOTH, "broken")
+            s.unparked.clear()
+            s.broadcast.leave(operation)  # type: ignore[arg-type]
+            stream = await s.schema.subscribe(BOTH, context_value={"feed": s.feed})
+            ticket = s.broadcast.ticket(await stream.__anext__())  # type: ignore[union-attr]
+            await stream.aclose()  # type: ignore[union-attr]
+            assert ticket is not None
+            unpark = lambda op: seen.append(REQUEST.get())  # noqa: E731
+            s.broadcast.park(operation, ticket, unpark, lambda: None)  # type: ignore[arg-type]
+
+        await asyncio.create_task(park_in_its_task())
+        await s.publish(-1)
+        await settled(lambda: bool(seen))
+        assert seen == [None]
+
+    run(scenario)
+
+
+def test_a_failed_page_build_is_retried_and_parked_subscribers_go_on() -> None:
+    async def scenario(s: Setup) -> None:
+        waiting = await s.park(VALUE, "waiting")
+        s.build_failures = 1
+        await s.publish(2)
+        await eventually(lambda: len(waiting.sent) == 1)
+        assert s.build_failures == 0  # it failed once, and was built again
+        await s.publish(3)
+        await eventually(lambda: len(waiting.sent) == 2)
+        assert waiting.sent == [{"value": 2}, {"value": 3}]
+        assert s.feed.watchers == 1  # the failed watch let go of the feed
 
     run(scenario)

@@ -43,11 +43,11 @@ from incident_service.store.database import Database
 from incident_service.store.incidents import SLA_KIND as SLA_JOB
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
-from incident_service.store.jobs import JobStore
+from incident_service.store.jobs import JobStore, Leases
 from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
-from incident_service.store.outbox import Outbox, fan_out_job
+from incident_service.store.outbox import Outbox, fan_out_job, leased_fan_out
 from incident_service.store.postmortems import PostmortemStore
 from incident_service.store.services import ServiceStore
 from incident_service.store.stats import StatsStore
@@ -105,7 +105,8 @@ class Runtime:
     def __post_init__(self) -> None:
         s, db = self.settings, self.database
         jobs = JobStore(db)
-        outbox = Outbox(db, jobs)
+        leases = Leases(s.jobs_lease_seconds)
+        outbox = Outbox(db, jobs, leases)
         statuses = ComponentStatuses(db, outbox)
         maintenances = MaintenanceStore(db, statuses, jobs, outbox)
         sla_policy = sla.Policy(
@@ -162,6 +163,7 @@ class Runtime:
             lease=s.jobs_lease_seconds,
             concurrency=s.jobs_concurrency,
             group_limit=s.webhook_endpoint_concurrency,
+            leases=leases,
         )
         self.connections = Connections()
         self.broker = Broker(s.subscriber_queue_size, incidents, status_pages)
@@ -210,9 +212,16 @@ class Runtime:
         )
 
     def _outbox_written(self, message: Doc) -> None:
-        """A message committed: its fan-out job is due now; claim it by id."""
+        """A message committed: its fan-out job is due now. The replica that wrote it
+        holds the job's lease and runs it; one written without a lease (by a replica of
+        an earlier version) is claimed by id. If the writer dies first, its lease runs
+        out and any replica's search for due jobs finds it."""
         self.outbox.remember(message)
-        self.worker.hint(fan_out_job(message["_id"]))
+        leased = leased_fan_out(message)
+        if leased is None:
+            self.worker.hint(fan_out_job(message["_id"]))
+        elif self.worker.owns(leased):
+            self.worker.run_leased(leased)
 
     @classmethod
     def create(cls, settings: Settings, mongodb_uri: str) -> Runtime:

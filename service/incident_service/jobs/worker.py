@@ -14,15 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import logging
-import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from incident_service.observability import metrics
-from incident_service.store.jobs import Candidate, Job, JobStore, LeaseLost
+from incident_service.store.jobs import Candidate, Job, JobStore, LeaseLost, Leases
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +49,17 @@ class Worker:
         lease: float,
         concurrency: int = 1,
         group_limit: int = 1,
+        leases: Leases | None = None,
     ) -> None:
         self._jobs = jobs
         self._handlers = dict(handlers)
         self._now = now
         self._poll = poll_interval
-        self._lease = timedelta(seconds=lease)
+        self._leases = leases or Leases(lease)
+        self._lease = self._leases.length
         self._concurrency = concurrency
         self._group_limit = group_limit
-        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
-        self._claims = itertools.count(1)
+        self.owner = self._leases.owner
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[Hints]] = set()
@@ -69,6 +68,8 @@ class Worker:
         self._groups: Counter[str] = Counter()
         # Jobs known to be due now (written by a change or a fan-out): claimed by id.
         self._hints: deque[Candidate] = deque()
+        # Jobs written already leased to this worker: run without a claim.
+        self._leased: deque[Job] = deque()
         # Search for due jobs at the next round (the poll, a poke, or slots freed while
         # more were due than there were slots).
         self._scan = True
@@ -122,10 +123,7 @@ class Worker:
             log.warning("job %s: could not record its failure", job.id, exc_info=True)
 
     def _token(self) -> str:
-        """The lease holder of one claim: `<worker>:<n>`. A settle is guarded by it, so a
-        run whose lease ran out cannot commit even when the same worker claimed the job
-        again."""
-        return f"{self.owner}:{next(self._claims)}"
+        return self._leases.token()
 
     def poke(self) -> None:
         """Look for due jobs now instead of at the next poll (a job was just written)."""
@@ -136,6 +134,18 @@ class Worker:
         """A job that was just written due now: claim it by id, without a search for
         due jobs (which the embedded database answers by reading every job)."""
         self._hints.append(job)
+        self._wake.set()
+
+    def owns(self, job: Job) -> bool:
+        """Whether `job`'s lease is one of this worker's."""
+        return self._leases.mine(job.lease_owner)
+
+    def run_leased(self, job: Job) -> None:
+        """A job written already leased to this worker (store/jobs.py `new_job`): run it
+        in the next free slot, without a claim. Should it wait past its lease, another
+        worker may claim it too; the settle, guarded by the lease, decides which run
+        counts."""
+        self._leased.append(job)
         self._wake.set()
 
     def _start(self, job: Job, now: datetime) -> None:
@@ -166,7 +176,10 @@ class Worker:
         """Claim jobs into free slots: the hinted ones by id, then (when `scan`) the
         due ones found by one query per round, each taken by id (atomically: another
         replica may have been first). A hint whose group is full is left for a later
-        round; the periodic scan finds whatever hints missed."""
+        round; the periodic scan finds whatever hints missed. Jobs leased already go
+        first."""
+        while self._leased and len(self._running) < self._concurrency:
+            self._start(self._leased.popleft(), self._now())
         for _ in range(len(self._hints)):
             hinted = self._hints.popleft()
             if len(self._running) >= self._concurrency:
@@ -234,6 +247,9 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        waiting, self._leased = list(self._leased), deque()
+        for job in waiting:
+            await self._release(job)
         if not self._running:
             return
         _, unfinished = await asyncio.wait(set(self._running), timeout=grace)
@@ -242,7 +258,10 @@ class Worker:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         for job in held:
-            try:
-                await self._jobs.release(job)
-            except Exception:
-                log.warning("job %s: could not release its lease", job.id, exc_info=True)
+            await self._release(job)
+
+    async def _release(self, job: Job) -> None:
+        try:
+            await self._jobs.release(job)
+        except Exception:
+            log.warning("job %s: could not release its lease", job.id, exc_info=True)

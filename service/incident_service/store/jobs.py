@@ -13,6 +13,8 @@ work was done before they act.
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -66,8 +68,36 @@ class Job:
     group: str | None = None
 
 
-def new_job(job_id: str, kind: str, ref: str, due_at: datetime, group: str | None = None) -> Doc:
-    """A job document for `JobStore.enqueue`."""
+class Leases:
+    """The leases one worker takes: each claim is `<owner>:<n>`, so a settle guarded by
+    it fails for a run whose lease ran out, even when the same worker claimed the job
+    again. Shared by the worker and the outbox, which writes a new message's fan-out
+    job already leased to this worker (see `new_job`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self.length = timedelta(seconds=seconds)
+        self._claims = itertools.count(1)
+
+    def token(self) -> str:
+        return f"{self.owner}:{next(self._claims)}"
+
+    def mine(self, token: str) -> bool:
+        return token.rpartition(":")[0] == self.owner
+
+
+def new_job(
+    job_id: str,
+    kind: str,
+    ref: str,
+    due_at: datetime,
+    group: str | None = None,
+    leased_to: str | None = None,
+    lease_until: datetime | None = None,
+) -> Doc:
+    """A job document for `JobStore.enqueue`. `leased_to`: written already claimed by
+    that lease (until `lease_until`), for the writer to run without a claim; if the
+    writer dies, the lease runs out and any worker claims it."""
     return {
         "_id": job_id,
         "kind": kind,
@@ -75,9 +105,9 @@ def new_job(job_id: str, kind: str, ref: str, due_at: datetime, group: str | Non
         "group": group,
         "status": PENDING,
         "dueAt": due_at,
-        "attempts": 0,
-        "leaseUntil": None,
-        "leaseOwner": None,
+        "attempts": 0 if leased_to is None else 1,
+        "leaseUntil": lease_until if leased_to is not None else None,
+        "leaseOwner": leased_to,
         "lastError": None,
     }
 

@@ -26,9 +26,12 @@ from incident_service.domain.webhooks import FirstAttempt
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.inserts import Inserts
-from incident_service.store.jobs import Candidate, Job, JobStore, candidate, new_job
+from incident_service.store.jobs import Candidate, Job, JobStore, Leases, candidate, new_job
 
 KIND = "outbox"
+#: The lease its fan-out job was written with, in a message document: which worker
+#: runs it (see `leased_fan_out`).
+LEASE = "lease"
 #: Message documents kept in memory per process. A message never changes once
 #: written, and each is read once per endpoint that gets it: the cache saves the
 #: webhook dispatcher a database read for all but the first.
@@ -111,15 +114,27 @@ def records_of(message_id: str) -> Doc:
     return {"_id": {"$regex": f"^{re.escape(message_id)}\\."}}
 
 
+def leased_fan_out(doc: Doc) -> Job | None:
+    """The fan-out job of a message just written, as leased when it was written (None if
+    it was written unleased, by a process without leases)."""
+    lease = doc.get(LEASE)
+    if not isinstance(lease, str):
+        return None
+    return Job(job_id(doc["_id"]), KIND, doc["_id"], 1, lease)
+
+
 def new_message_id() -> str:
     """Stable for the message's life: the `webhook-id` receivers drop duplicates by."""
     return f"msg_{ObjectId()}"
 
 
 class Outbox:
-    def __init__(self, database: Database, jobs: JobStore) -> None:
+    def __init__(self, database: Database, jobs: JobStore, leases: Leases | None = None) -> None:
         self._db = database
         self._jobs = jobs
+        # The worker of this process: a new message's fan-out job is written leased to
+        # it, which runs it after the commit without a claim (`leased_fan_out`).
+        self._leases = leases
         self._audiences: list[Audience] = []
         self._cache: LRUCache[str, Doc] = LRUCache(CACHED_MESSAGES)
 
@@ -152,9 +167,24 @@ class Outbox:
         """`record`, for a caller that writes the messages and jobs with its own new
         documents (one command for all of them: see store/inserts.py)."""
         ids = [new_message_id() for _ in messages]
-        docs = [message_to_doc(i, m, target) for i, m in zip(ids, messages, strict=True)]
+        docs, fan_outs = [], []
+        for message_id, message in zip(ids, messages, strict=True):
+            doc = message_to_doc(message_id, message, target)
+            lease = None
+            if self._leases is not None:
+                lease = doc[LEASE] = self._leases.token()
+            docs.append(doc)
+            fan_outs.append(
+                new_job(
+                    job_id(message_id),
+                    KIND,
+                    message_id,
+                    message.at,
+                    leased_to=lease,
+                    lease_until=message.at + self._leases.length if self._leases else None,
+                )
+            )
         inserts.add(self._db.outbox, docs)
-        fan_outs = [new_job(job_id(i), KIND, i, m.at) for i, m in zip(ids, messages, strict=True)]
         self._jobs.add(inserts, [*fan_outs, *jobs])
         return ids
 

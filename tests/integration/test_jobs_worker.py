@@ -4,7 +4,6 @@ jobs written already leased run on their writer without a claim."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,15 +15,18 @@ from incident_service.jobs.worker import Worker
 from incident_service.store.database import Database
 from incident_service.store.jobs import Job, JobStore, Leases, new_job
 from incident_service.store.outbox import KIND, Outbox, job_id, leased_fan_out
+from tests.support.stores import stores
+
+
+async def _database(mongo_uri: str) -> tuple[Database, JobStore]:
+    """A database of its own (the caller drops it) and its job store."""
+    made = await stores(mongo_uri, "worker")
+    return made.db, made.jobs
 
 
 def test_a_stopped_worker_releases_the_jobs_it_could_not_finish(mongo_uri: str) -> None:
-    name = f"worker_{uuid.uuid4().hex[:8]}"
-
     async def scenario() -> None:
-        db = Database(mongo_uri, name)
-        await db.ensure_indexes()
-        jobs = JobStore(db)
+        db, jobs = await _database(mongo_uri)
         started = asyncio.Event()
         finished: list[str] = []
 
@@ -61,7 +63,7 @@ def test_a_stopped_worker_releases_the_jobs_it_could_not_finish(mongo_uri: str) 
                            poll_interval=0.1, lease=30)  # fmt: skip
             assert await other.tick() == 1 and finished == ["slow:1"]
         finally:
-            await db.client.drop_database(name)
+            await db.client.drop_database(db.db.name)
 
     asyncio.run(scenario())
 
@@ -72,12 +74,9 @@ def test_a_fan_out_written_leased_is_run_by_its_writer_and_by_another_once_the_l
     """The outbox writes a message's fan-out job leased to the writing process's worker:
     that worker runs it without a claim, no other can claim it while the lease runs, and
     once it ran out (the writer died) any worker's search finds it."""
-    name = f"worker_{uuid.uuid4().hex[:8]}"
 
     async def scenario() -> None:
-        db = Database(mongo_uri, name)
-        await db.ensure_indexes()
-        jobs = JobStore(db)
+        db, jobs = await _database(mongo_uri)
         ran: list[tuple[str, str, int]] = []
 
         async def fan_out(job: Job, now: datetime) -> None:
@@ -125,18 +124,14 @@ def test_a_fan_out_written_leased_is_run_by_its_writer_and_by_another_once_the_l
             assert ref == late["_id"] and other_leases.mine(owner) and attempts == 2
         finally:
             await writer.stop()
-            await db.client.drop_database(name)
+            await db.client.drop_database(db.db.name)
 
     asyncio.run(scenario())
 
 
 def test_a_stopped_worker_hands_back_the_leased_jobs_it_had_no_slot_for(mongo_uri: str) -> None:
-    name = f"worker_{uuid.uuid4().hex[:8]}"
-
     async def scenario() -> None:
-        db = Database(mongo_uri, name)
-        await db.ensure_indexes()
-        jobs = JobStore(db)
+        db, jobs = await _database(mongo_uri)
         started = asyncio.Event()
 
         async def slow(job: Job, now: datetime) -> None:
@@ -168,7 +163,7 @@ def test_a_stopped_worker_hands_back_the_leased_jobs_it_had_no_slot_for(mongo_ur
                 # Both leases (an hour) given back: the running one and the waiting one.
                 assert stored is not None and stored["leaseOwner"] is None
         finally:
-            await db.client.drop_database(name)
+            await db.client.drop_database(db.db.name)
 
     asyncio.run(scenario())
 

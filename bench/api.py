@@ -10,9 +10,14 @@ each side is kept:
   (b) the first page of 40 incidents, 8 fields, newest first
   (c) a filtered page (a label, open only), 8 fields
   (d) declare (the raw side: a transaction writing the incident and its event)
-  (d') declare again, the raw side writing what a declaration writes: its number
+  (d') declare once someone may hear of it (an email subscriber: bench/api.py's
+       `listen`), the raw side writing what such a declaration writes: its number
        from a counter, then the incident, its event, the outbox message and two jobs
        in one `bulkWrite`, as the service does
+  (e) the same declarations, against the raw two-document transaction of (d)
+
+(a) to (d) run with nobody to notify (no webhook endpoint, no email subscriber):
+the service then writes no outbox message (store/listeners.py).
 
 Before loading, one request of each side is made and their `data` compared:
 the two must answer the same JSON. Needs wrk (Debian: apt-get install wrk).
@@ -60,6 +65,8 @@ class Case:
     variables: dict[str, Any]
     raw_path: str
     raw_body: dict[str, Any] | None = None  # POST when set
+    #: Run with an email subscriber in the database: someone who may hear of changes.
+    listening: bool = False
 
     @property
     def writes(self) -> bool:
@@ -94,13 +101,26 @@ CASES = [
         {"title": "Checkout is slow"},
     ),
     Case(
-        "(d') declare, against the raw writes a declaration makes",
+        "(d') declare with a listener, against the raw writes it makes",
         DECLARE,
         {},
         "/declare-as-the-service-writes",
         {"title": "Checkout is slow"},
+        listening=True,
+    ),
+    Case(
+        "(e) declare with a listener",
+        DECLARE,
+        {},
+        "/declare",
+        {"title": "Checkout is slow"},
+        listening=True,
     ),
 ]
+SUBSCRIBE = (
+    "mutation($input: SubscribeToStatusPageInput!) { subscribeToStatusPage(input: $input) "
+    "{ accepted } }"
+)
 
 
 @dataclass
@@ -160,6 +180,15 @@ def seed(http: httpx.Client, url: str, key: str, n: int) -> None:
         ).json()
         if answer.get("errors") or answer["data"]["declareIncident"]["userErrors"]:
             raise RuntimeError(f"seeding failed: {answer}")
+
+
+def listen(http: httpx.Client, url: str) -> None:
+    """An email subscriber (never confirmed, so never sent anything): from now on a
+    declaration writes its outbox message, and fans it out (to nobody)."""
+    body = {"query": SUBSCRIBE, "variables": {"input": {"email": "listener@example.com"}}}
+    answer = http.post(f"{url}/graphql", json=body).json()
+    if not answer.get("data", {}).get("subscribeToStatusPage", {}).get("accepted"):
+        raise RuntimeError(f"subscribing failed: {answer}")
 
 
 def same_answer(http: httpx.Client, service: str, raw: str, key: str, case: Case) -> bool:
@@ -242,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             seed(http, service.url, key, args.incidents)
             rows = []
             for case in CASES:
+                if case.listening:
+                    listen(http, service.url)
                 same = same_answer(http, service.url, raw.url, key, case)
                 ours = lua(
                     "POST",

@@ -44,6 +44,7 @@ from incident_service.store.incidents import SLA_KIND as SLA_JOB
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
 from incident_service.store.jobs import JobStore, Leases
+from incident_service.store.listeners import Listeners
 from incident_service.store.maintenances import KIND as MAINTENANCE_JOB
 from incident_service.store.maintenances import MaintenanceStore
 from incident_service.store.outbox import KIND as OUTBOX_JOB
@@ -96,6 +97,8 @@ class Runtime:
     # Timed work: this replica's share of the jobs every replica polls for.
     worker: Worker = field(init=False)
     outbox: Outbox = field(init=False)
+    # Whether anyone may hear of an outbox message (store/listeners.py).
+    listeners: Listeners = field(init=False)
     dispatcher: WebhookDispatcher = field(init=False)
     webhook_client: WebhookClient = field(init=False)
     # The open-incident gauge: when it was last counted, one count at a time.
@@ -106,7 +109,8 @@ class Runtime:
         s, db = self.settings, self.database
         jobs = JobStore(db)
         leases = Leases(s.jobs_lease_seconds)
-        outbox = Outbox(db, jobs, leases)
+        listeners = Listeners(db)
+        outbox = Outbox(db, jobs, leases, listeners)
         statuses = ComponentStatuses(db, outbox)
         maintenances = MaintenanceStore(db, statuses, jobs, outbox)
         sla_policy = sla.Policy(
@@ -148,6 +152,7 @@ class Runtime:
             timeout=s.webhook_timeout_seconds,
         )
         self.outbox = outbox
+        self.listeners = listeners
         self.dispatcher = dispatcher
         self.worker = Worker(
             jobs,
@@ -269,6 +274,7 @@ class Runtime:
         await self.resources.action_items.ensure_indexes()
         await self.resources.templates.ensure_builtin(clock.now())
         await migrations.run(self.database, clock.now())
+        await self.listeners.take_stock()
         await self.broker.start()
         await self.change_stream.start()
         await self.worker.start()

@@ -22,7 +22,7 @@ from pymongo import MongoClient
 
 from incident_service.embedded import EmbeddedMongo
 from tests.conftest import service_env
-from tests.support.api import ADD_NOTE, DECLARE, INCIDENT_EVENTS, declare, mutate
+from tests.support.api import ADD_NOTE, DECLARE, INCIDENT_EVENTS, declare, listen, mutate
 from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.websocket import WsClient
@@ -231,6 +231,7 @@ def test_a_server_that_refuses_bulk_write_still_takes_every_change(
     service writes one insert per collection from then on. Last in this file: the
     service keeps that choice for its life."""
     gql = GraphQLClient(proc.url)
+    listen(gql)  # so that a declaration writes its outbox message
     fail(control, "alwaysOn", failCommands=["bulkWrite"], errorCode=115, errorLabels=[])
     title = f"refused {uuid.uuid4().hex[:6]}"
     incident = declare(gql, title)

@@ -15,6 +15,7 @@ from tests.support.api import (
     create_key,
     declare,
     get,
+    listen,
     mutate,
     ok,
     publish_postmortem,
@@ -310,6 +311,7 @@ def test_review_events_reach_incident_event_subscribers(
 def test_publishing_writes_the_postmortem_published_message(
     mongo_uri: str, service: ServiceProcess, gql: GraphQLClient
 ) -> None:
+    listen(gql)
     incident = resolved_p1(gql, "Webhook story")
     publish_postmortem(gql, incident["id"], public=True)
     client: MongoClient[Any] = MongoClient(mongo_uri)

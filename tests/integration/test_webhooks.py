@@ -13,6 +13,7 @@ import pytest
 from pymongo import MongoClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from incident_service.store.listeners import COUNTER, FIELD
 from tests.conftest import service_env
 from tests.support.api import create_service, declare, mutate, post_update
 from tests.support.polling import wait_for
@@ -456,6 +457,8 @@ def test_a_name_that_now_resolves_to_a_private_address_is_refused_at_delivery(
     endpoint_id = "0" * 23 + "1"
     database = guarded.env["GUARDED_DB"]
     with MongoClient(mongo_uri) as client:
+        # As the service writes an endpoint: the listeners flag first (store/listeners.py).
+        client[database].counters.update_one(COUNTER, {"$set": {FIELD: True}}, upsert=True)
         client[database].webhook_endpoints.insert_one(
             {
                 "_id": endpoint_id,

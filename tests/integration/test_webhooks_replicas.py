@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import signal
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,40 +13,29 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from tests.conftest import service_env
 from tests.support.api import declare, mutate
 from tests.support.polling import wait_for
 from tests.support.processes import GraphQLClient, ServiceProcess
 from tests.support.receiver import Receiver, receiving
+from tests.support.replicas import Replicas, two_replicas
 
 CREATE = """mutation($input: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) { endpoint { id } secret userErrors { message } }
 }"""
 
 
-Replicas = tuple[ServiceProcess, ServiceProcess, str]
-
-
 @pytest.fixture
 def replicas(mongo_uri: str, tmp_path: Path) -> Iterator[Replicas]:
-    database = f"replicas_{uuid.uuid4().hex[:8]}"
-    env = service_env(
+    with two_replicas(
         mongo_uri,
-        database,
+        tmp_path,
+        "replicas",
         JOBS_LEASE_SECONDS="3",
         JOBS_POLL_INTERVAL="0.2",
         WEBHOOK_RETRY_SCHEDULE="0.5,0.5,0.5",
         WEBHOOK_TIMEOUT_SECONDS="5",
-    )
-    a = ServiceProcess(env, log_path=tmp_path / "a.log").start()
-    b = ServiceProcess(env, log_path=tmp_path / "b.log").start()
-    try:
-        yield a, b, database
-    finally:
-        a.stop()
-        b.stop()
-        with MongoClient(mongo_uri) as client:
-            client.drop_database(database)
+    ) as made:
+        yield made
 
 
 @pytest.fixture

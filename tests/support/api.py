@@ -6,6 +6,7 @@ read, stay in that test: their selection is part of what it checks.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -307,3 +308,16 @@ def create_key(gql: GraphQLClient, name: str, role: str) -> tuple[str, dict[str,
 def error_codes(body: dict[str, Any]) -> list[str | None]:
     """The extensions.code of each error of a GraphQL response body, in order."""
     return [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+
+
+SUBSCRIBE = """mutation($input: SubscribeToStatusPageInput!) {
+  subscribeToStatusPage(input: $input) { accepted userErrors { field code message } } }"""
+
+
+def listen(gql: GraphQLClient) -> None:
+    """Someone to hear of outbound messages: an email subscriber who never confirms (so
+    nothing is ever sent). While nobody may hear of them, changes write no outbox
+    message (store/listeners.py)."""
+    email = f"listener-{uuid.uuid4().hex[:8]}@example.com"
+    reply = gql.post(SUBSCRIBE, {"input": {"email": email}}).json()
+    assert reply["data"]["subscribeToStatusPage"]["accepted"], reply

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -179,7 +179,7 @@ class StatusPageFeed:
         # Time-based parts (the history window, the day's uptime) move without events.
         return time.monotonic() - self._built_at > MAX_PAGE_AGE
 
-    async def watch(self, *, counted: bool = True) -> AsyncIterator[StatusPage]:
+    async def watch(self, *, counted: bool = True) -> AsyncGenerator[StatusPage]:
         """The current page at once, then every new one. `counted`: each page counts as
         handed to one subscriber (a watcher serving many counts its own sends)."""
         self.watchers += 1

@@ -267,11 +267,11 @@ class AlertStore:
             decl,
             codec.incident_from_doc(previous) if previous else None,
             incident_id=str(ObjectId()),
-            number=number,
+            number=number.value,
             now=now,
             actor=actor,
         )
-        await self._incidents.insert(change, session)
+        await self._incidents.insert(change, session, heard=number.heard)
         return change.incident.id
 
     async def _acknowledge(

@@ -143,7 +143,8 @@ class ComponentStatuses:
                 event = status_event(updated, STATUS_CHANGED, actor, previous=stored.status.value)
                 inserts.add(self._db.service_events, [event])
                 changed.append(updated)
-                self._outbox.add(inserts, [notifications.for_component(updated, stored)])
+                messages = [notifications.for_component(updated, stored)]
+                await self._outbox.add(inserts, messages, session)
             await self._db.services.update_one(
                 {"_id": service_id}, {"$set": fields}, session=session
             )

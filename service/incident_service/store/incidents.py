@@ -20,7 +20,7 @@ from incident_service.domain.impacts import ComponentImpact, changed_services
 from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
 from incident_service.domain.notifications import Message
 from incident_service.domain.query import IncidentOrder, IncidentQuery
-from incident_service.store import codec
+from incident_service.store import codec, listeners
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
@@ -109,6 +109,14 @@ class Page:
 
 class Stale(Exception):
     """The incident moved on between read and write."""
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A new incident's number, and the listeners flag read with it."""
+
+    value: int
+    heard: bool
 
 
 class IncidentStore:
@@ -249,9 +257,9 @@ class IncidentStore:
 
         async def txn(session: AsyncClientSession) -> None:
             created.clear()
-            change = declare(cmd, id=str(ObjectId()), number=number, now=now, actor=actor)
+            change = declare(cmd, id=str(ObjectId()), number=number.value, now=now, actor=actor)
             change = self._stamped(then(change) if then else change)
-            await self.insert(change, session)
+            await self.insert(change, session, heard=number.heard)
             created.append(change)
 
         try:
@@ -392,9 +400,10 @@ class IncidentStore:
 
     # Writes inside a caller's transaction (alert intake runs several in one)
 
-    async def next_number(self, session: AsyncClientSession | None) -> int:
+    async def next_number(self, session: AsyncClientSession | None) -> Numbered:
         """The next human number (INC-n): in the caller's transaction, or (no session)
-        committed at once, outside any transaction."""
+        committed at once, outside any transaction; with the listeners flag the
+        counter's document holds (store/listeners.py), for `insert`."""
         for _ in range(_RETRIES):
             try:
                 counter = await self._db.counters.find_one_and_update(
@@ -408,15 +417,18 @@ class IncidentStore:
                 # Two first upserts raced outside a transaction; the loser increments.
                 continue
             if counter is not None:
-                return int(counter["seq"])
+                return Numbered(int(counter["seq"]), listeners.in_counter(counter))
         raise RuntimeError("the incident counter could not be incremented")
 
     def _stamped(self, change: Change) -> Change:
         """The change with its incident's SLA fields up to date (idempotent)."""
         return Change(sla.stamp(change.incident, self._sla), change.events)
 
-    async def insert(self, change: Change, session: AsyncClientSession) -> None:
-        """A new incident and its first events."""
+    async def insert(
+        self, change: Change, session: AsyncClientSession, heard: bool | None = None
+    ) -> None:
+        """A new incident and its first events. `heard`: the listeners flag read with its
+        number (`next_number`)."""
         change = self._stamped(change)
         incident = change.incident
         # Everything new goes in one command (store/inserts.py), the SLA job with the
@@ -426,7 +438,7 @@ class IncidentStore:
         inserts.add(self._events, [codec.event_to_doc(e) for e in change.events])
         due = sla.next_mark(incident, self._sla)
         timer = [new_job(sla_job_id(incident.id), SLA_KIND, incident.id, due)] if due else []
-        self._outbox.add(inserts, _notifications(change), jobs=timer)
+        await self._outbox.add(inserts, _notifications(change), session, jobs=timer, heard=heard)
         await self._db.insert_together(inserts, session)
         await self._follow_components((), change, session)
 
@@ -452,7 +464,7 @@ class IncidentStore:
             raise Stale
         inserts = Inserts()
         inserts.add(self._events, [codec.event_to_doc(e) for e in change.events])
-        self._outbox.add(inserts, _notifications(change))
+        await self._outbox.add(inserts, _notifications(change), session)
         await self._db.insert_together(inserts, session)
         await self._follow_components(previous.component_impacts, change, session)
         if previous.is_open and not change.incident.is_open:

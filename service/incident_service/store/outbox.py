@@ -27,6 +27,7 @@ from incident_service.store.codec import Doc
 from incident_service.store.database import Database
 from incident_service.store.inserts import Inserts
 from incident_service.store.jobs import Candidate, Job, JobStore, Leases, candidate, new_job
+from incident_service.store.listeners import Listeners
 
 KIND = "outbox"
 #: The lease its fan-out job was written with, in a message document: which worker
@@ -129,9 +130,18 @@ def new_message_id() -> str:
 
 
 class Outbox:
-    def __init__(self, database: Database, jobs: JobStore, leases: Leases | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        jobs: JobStore,
+        leases: Leases | None = None,
+        listeners: Listeners | None = None,
+    ) -> None:
         self._db = database
         self._jobs = jobs
+        # Whether anyone may hear of a message (store/listeners.py): without it, every
+        # message is written.
+        self._listeners = listeners
         # The worker of this process: a new message's fan-out job is written leased to
         # it, which runs it after the commit without a claim (`leased_fan_out`).
         self._leases = leases
@@ -153,19 +163,27 @@ class Outbox:
         `jobs`: the caller's own new jobs (`new_job`), written with the fan-out
         jobs. Returns the messages' ids."""
         inserts = Inserts()
-        ids = self.add(inserts, messages, target, jobs)
+        ids = await self.add(inserts, messages, session, target, jobs)
         await self._db.insert_together(inserts, session)
         return ids
 
-    def add(
+    async def add(
         self,
         inserts: Inserts,
         messages: Sequence[Message],
+        session: AsyncClientSession,
         target: str | None = None,
         jobs: Sequence[Doc] = (),
+        heard: bool | None = None,
     ) -> list[str]:
         """`record`, for a caller that writes the messages and jobs with its own new
-        documents (one command for all of them: see store/inserts.py)."""
+        documents (one command for all of them: see store/inserts.py).
+
+        No message is written while nobody may hear of it (store/listeners.py); a
+        message to a `target` endpoint always is. `heard`: the listeners flag as the
+        caller read it already (with an incident's number), else it is read here."""
+        if messages and target is None and not await self.may_be_heard(session, heard):
+            messages = ()
         ids = [new_message_id() for _ in messages]
         docs, fan_outs = [], []
         for message_id, message in zip(ids, messages, strict=True):
@@ -187,6 +205,17 @@ class Outbox:
         inserts.add(self._db.outbox, docs)
         self._jobs.add(inserts, [*fan_outs, *jobs])
         return ids
+
+    async def may_be_heard(self, session: AsyncClientSession, known: bool | None = None) -> bool:
+        """Inside a change's transaction: whether a webhook endpoint or an email
+        subscriber may exist (`known`: see `add`)."""
+        return self._listeners is None or await self._listeners.may_exist(session, known)
+
+    async def audience_arriving(self) -> None:
+        """Before a webhook endpoint or an email subscriber is written (see
+        store/listeners.py)."""
+        if self._listeners is not None:
+            await self._listeners.arriving()
 
     async def get(self, message_id: str) -> Message | None:
         doc = await self.document(message_id)

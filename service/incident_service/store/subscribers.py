@@ -95,6 +95,7 @@ class SubscriberStore:
         self._jobs = jobs
         self._confirm_lifetime = confirm_lifetime
         self._address_interval = address_interval
+        self._outbox = outbox
         outbox.add_audience(self)
 
     # Subscribing
@@ -162,6 +163,8 @@ class SubscriberStore:
                 [new_job(job_id(email_id), KIND, email_id, now, KIND)], session
             )
 
+        # Before the subscriber is written: from now on every change writes its messages.
+        await self._outbox.audience_arriving()
         try:
             await self._db.transaction(txn)
         except DuplicateKeyError:

@@ -191,6 +191,8 @@ class WebhookStore:
             version=1,
             secret=mint_secret(),
         )
+        # Before the endpoint is written: from now on every change writes its messages.
+        await self._outbox.audience_arriving()
         await self._db.webhook_endpoints.insert_one(endpoint_to_doc(endpoint))
         self._forget(endpoint.id)
         return endpoint

@@ -10,10 +10,10 @@ each side is kept:
   (b) the first page of 40 incidents, 8 fields, newest first
   (c) a filtered page (a label, open only), 8 fields
   (d) declare (the raw side: a transaction writing the incident and its event)
-  (d') declare once someone may hear of it (an email subscriber: bench/api.py's
-       `listen`), the raw side writing what such a declaration writes: its number
-       from a counter, then the incident, its event, the outbox message and two jobs
-       in one `bulkWrite`, as the service does
+  (d') declare once somebody may hear of it (a webhook endpoint on an event a
+       declaration never causes: `listen`), the raw side writing what such a
+       declaration writes: its number from a counter, then the incident, its event,
+       the outbox message and two jobs in one `bulkWrite`, as the service does
   (e) the same declarations, against the raw two-document transaction of (d)
 
 (a) to (d) run with nobody to notify (no webhook endpoint, no email subscriber):
@@ -65,7 +65,7 @@ class Case:
     variables: dict[str, Any]
     raw_path: str
     raw_body: dict[str, Any] | None = None  # POST when set
-    #: Run with an email subscriber in the database: someone who may hear of changes.
+    #: Run with a webhook endpoint in the database: somebody who may hear of changes.
     listening: bool = False
 
     @property
@@ -117,10 +117,13 @@ CASES = [
         listening=True,
     ),
 ]
-SUBSCRIBE = (
-    "mutation($input: SubscribeToStatusPageInput!) { subscribeToStatusPage(input: $input) "
-    "{ accepted } }"
+CREATE_ENDPOINT = (
+    "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) "
+    "{ endpoint { id } userErrors { message } } }"
 )
+#: An event a declaration never causes: the endpoint is somebody listening, and the
+#: fan-out of every message runs, but nothing is ever sent (nor is the URL reached).
+IDLE_EVENT = "incident.resolved"
 
 
 @dataclass
@@ -182,13 +185,18 @@ def seed(http: httpx.Client, url: str, key: str, n: int) -> None:
             raise RuntimeError(f"seeding failed: {answer}")
 
 
-def listen(http: httpx.Client, url: str) -> None:
-    """An email subscriber (never confirmed, so never sent anything): from now on a
-    declaration writes its outbox message, and fans it out (to nobody)."""
-    body = {"query": SUBSCRIBE, "variables": {"input": {"email": "listener@example.com"}}}
-    answer = http.post(f"{url}/graphql", json=body).json()
-    if not answer.get("data", {}).get("subscribeToStatusPage", {}).get("accepted"):
-        raise RuntimeError(f"subscribing failed: {answer}")
+def listen(http: httpx.Client, url: str, key: str) -> None:
+    """A webhook endpoint on an event a declaration never causes: from now on a
+    declaration writes its outbox message and fans it out (to nobody)."""
+    body = {
+        "query": CREATE_ENDPOINT,
+        "variables": {"input": {"url": "http://127.0.0.1:9/idle", "eventTypes": [IDLE_EVENT]}},
+    }
+    answer = http.post(
+        f"{url}/graphql", json=body, headers={"authorization": f"Bearer {key}"}
+    ).json()
+    if answer.get("errors") or answer["data"]["createWebhookEndpoint"]["userErrors"]:
+        raise RuntimeError(f"creating the endpoint failed: {answer}")
 
 
 def same_answer(http: httpx.Client, service: str, raw: str, key: str, case: Case) -> bool:
@@ -231,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         "RATE_LIMIT_PER_KEY": "",
         "RATE_LIMIT_PER_IP": "",
         "APP_PROFILE": "production",
+        # The endpoint of the cases with a listener is on loopback (and never sent to).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     service_port, raw_port = free_port(), free_port()
     service = Server(
@@ -270,9 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         with httpx.Client(timeout=30) as http:
             seed(http, service.url, key, args.incidents)
             rows = []
+            listening = False
             for case in CASES:
-                if case.listening:
-                    listen(http, service.url)
+                if case.listening and not listening:
+                    listen(http, service.url, key)
+                    listening = True
                 same = same_answer(http, service.url, raw.url, key, case)
                 ours = lua(
                     "POST",

@@ -54,6 +54,9 @@ def proc(
         service_env(database.uri, name),
         log_path=tmp_path_factory.mktemp("faults-svc") / "service.log",
     ).start()
+    # Somebody listens, so that every change writes its outbox message: the failures
+    # below then hit transactions that write one.
+    listen(GraphQLClient(process.url))
     try:
         yield process
     finally:
@@ -231,7 +234,6 @@ def test_a_server_that_refuses_bulk_write_still_takes_every_change(
     service writes one insert per collection from then on. Last in this file: the
     service keeps that choice for its life."""
     gql = GraphQLClient(proc.url)
-    listen(gql)  # so that a declaration writes its outbox message
     fail(control, "alwaysOn", failCommands=["bulkWrite"], errorCode=115, errorLabels=[])
     title = f"refused {uuid.uuid4().hex[:6]}"
     incident = declare(gql, title)

@@ -22,7 +22,7 @@ from pymongo import MongoClient
 from incident_service.domain.notifications import Message
 from incident_service.store.database import Database
 from incident_service.store.jobs import JobStore, new_job
-from incident_service.store.listeners import COUNTER, FIELD, Listeners
+from incident_service.store.listeners import COUNTER, FIELD, Listeners, flag_in
 from incident_service.store.outbox import Outbox
 from tests.support.api import declare, mutate, post_update
 from tests.support.polling import wait_for
@@ -119,14 +119,15 @@ def test_start_up_takes_stock_of_what_is_stored(mongo_uri: str) -> None:
             await Listeners(db).take_stock()
             assert not await _may_exist(Listeners(db), db)
 
-            # An endpoint stored by a version that kept no flag: the first start of
-            # this version (no flag yet) finds it.
-            await db.counters.delete_one(COUNTER)
+            # An endpoint written without the flag (by a replica of an earlier version
+            # during a rolling update): the next start finds it.
             await db.webhook_endpoints.insert_one({"_id": "e1", "enabled": True})
+            assert flag_in(await db.counters.find_one(COUNTER)) is False
             await Listeners(db).take_stock()
+            assert flag_in(await db.counters.find_one(COUNTER)) is True
             assert await _may_exist(Listeners(db), db)
 
-            # A flag once written is not taken again: it never clears.
+            # A flag once set is never cleared, endpoints or not.
             await db.webhook_endpoints.delete_many({})
             await Listeners(db).take_stock()
             assert await _may_exist(Listeners(db), db)
@@ -134,15 +135,34 @@ def test_start_up_takes_stock_of_what_is_stored(mongo_uri: str) -> None:
     asyncio.run(scenario())
 
 
+def test_a_running_replica_finds_an_endpoint_written_without_the_flag(mongo_uri: str) -> None:
+    async def scenario() -> None:
+        async with _database(mongo_uri) as db:
+            await Listeners(db).take_stock()
+            replica = Listeners(db, audit_seconds=0.5)
+            assert not await _may_exist(replica, db)  # its first look at what is stored
+            await db.subscribers.insert_one({"_id": "s1", "email": "old@example.com"})
+            assert not await _may_exist(replica, db)  # not looked at again yet
+            await asyncio.sleep(0.6)
+            assert await _may_exist(replica, db)
+            # ...and set the flag for every other replica.
+            assert await _may_exist(Listeners(db, audit_seconds=3600), db)
+
+    asyncio.run(scenario())
+
+
 def test_no_flag_reads_as_somebody_and_a_replica_sees_another_set_it(mongo_uri: str) -> None:
     async def scenario() -> None:
         async with _database(mongo_uri) as db:
-            assert await _may_exist(Listeners(db), db)  # no flag: conservative
+            believer = Listeners(db)
+            assert await _may_exist(believer, db)  # no flag: conservative
 
-            await db.counters.update_one(COUNTER, {"$set": {FIELD: False}}, upsert=True)
-            replica_a, replica_b = Listeners(db), Listeners(db)
+            replica_a, replica_b = Listeners(db), Listeners(db, audit_seconds=3600)
+            await replica_a.take_stock()
             assert not await _may_exist(replica_b, db)
-            await replica_a.arriving()
+            # A replica that read "no flag" earlier still writes it when an endpoint
+            # arrives through it.
+            await believer.arriving()
             assert await _may_exist(replica_b, db)
 
     asyncio.run(scenario())

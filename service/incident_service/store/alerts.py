@@ -271,7 +271,7 @@ class AlertStore:
             now=now,
             actor=actor,
         )
-        await self._incidents.insert(change, session, heard=number.heard)
+        await self._incidents.insert(change, session, counter=number.counter)
         return change.incident.id
 
     async def _acknowledge(

@@ -20,7 +20,7 @@ from incident_service.domain.impacts import ComponentImpact, changed_services
 from incident_service.domain.incident import Change, Declaration, Event, Incident, declare
 from incident_service.domain.notifications import Message
 from incident_service.domain.query import IncidentOrder, IncidentQuery
-from incident_service.store import codec, listeners
+from incident_service.store import codec
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
@@ -113,10 +113,11 @@ class Stale(Exception):
 
 @dataclass(frozen=True)
 class Numbered:
-    """A new incident's number, and the listeners flag read with it."""
+    """A new incident's number, and the counter's document it was taken from (which
+    holds the listeners flag: store/listeners.py)."""
 
     value: int
-    heard: bool
+    counter: Doc
 
 
 class IncidentStore:
@@ -259,7 +260,7 @@ class IncidentStore:
             created.clear()
             change = declare(cmd, id=str(ObjectId()), number=number.value, now=now, actor=actor)
             change = self._stamped(then(change) if then else change)
-            await self.insert(change, session, heard=number.heard)
+            await self.insert(change, session, counter=number.counter)
             created.append(change)
 
         try:
@@ -402,8 +403,8 @@ class IncidentStore:
 
     async def next_number(self, session: AsyncClientSession | None) -> Numbered:
         """The next human number (INC-n): in the caller's transaction, or (no session)
-        committed at once, outside any transaction; with the listeners flag the
-        counter's document holds (store/listeners.py), for `insert`."""
+        committed at once, outside any transaction; with the counter's document, which
+        holds the listeners flag (store/listeners.py), for `insert`."""
         for _ in range(_RETRIES):
             try:
                 counter = await self._db.counters.find_one_and_update(
@@ -417,7 +418,7 @@ class IncidentStore:
                 # Two first upserts raced outside a transaction; the loser increments.
                 continue
             if counter is not None:
-                return Numbered(int(counter["seq"]), listeners.in_counter(counter))
+                return Numbered(int(counter["seq"]), counter)
         raise RuntimeError("the incident counter could not be incremented")
 
     def _stamped(self, change: Change) -> Change:
@@ -425,10 +426,10 @@ class IncidentStore:
         return Change(sla.stamp(change.incident, self._sla), change.events)
 
     async def insert(
-        self, change: Change, session: AsyncClientSession, heard: bool | None = None
+        self, change: Change, session: AsyncClientSession, counter: Doc | None = None
     ) -> None:
-        """A new incident and its first events. `heard`: the listeners flag read with its
-        number (`next_number`)."""
+        """A new incident and its first events. `counter`: the counter's document its
+        number was taken from (`next_number`)."""
         change = self._stamped(change)
         incident = change.incident
         # Everything new goes in one command (store/inserts.py), the SLA job with the
@@ -438,7 +439,9 @@ class IncidentStore:
         inserts.add(self._events, [codec.event_to_doc(e) for e in change.events])
         due = sla.next_mark(incident, self._sla)
         timer = [new_job(sla_job_id(incident.id), SLA_KIND, incident.id, due)] if due else []
-        await self._outbox.add(inserts, _notifications(change), session, jobs=timer, heard=heard)
+        await self._outbox.add(
+            inserts, _notifications(change), session, jobs=timer, counter=counter
+        )
         await self._db.insert_together(inserts, session)
         await self._follow_components((), change, session)
 

@@ -174,15 +174,16 @@ class Outbox:
         session: AsyncClientSession,
         target: str | None = None,
         jobs: Sequence[Doc] = (),
-        heard: bool | None = None,
+        counter: Doc | None = None,
     ) -> list[str]:
         """`record`, for a caller that writes the messages and jobs with its own new
         documents (one command for all of them: see store/inserts.py).
 
         No message is written while nobody may hear of it (store/listeners.py); a
-        message to a `target` endpoint always is. `heard`: the listeners flag as the
-        caller read it already (with an incident's number), else it is read here."""
-        if messages and target is None and not await self.may_be_heard(session, heard):
+        message to a `target` endpoint always is. `counter`: the incident counter's
+        document as the caller read it already (with its number), which holds the
+        flag; else the flag is read here."""
+        if messages and target is None and not await self.may_be_heard(session, counter):
             messages = ()
         ids = [new_message_id() for _ in messages]
         docs, fan_outs = [], []
@@ -206,10 +207,10 @@ class Outbox:
         self._jobs.add(inserts, [*fan_outs, *jobs])
         return ids
 
-    async def may_be_heard(self, session: AsyncClientSession, known: bool | None = None) -> bool:
+    async def may_be_heard(self, session: AsyncClientSession, counter: Doc | None = None) -> bool:
         """Inside a change's transaction: whether a webhook endpoint or an email
-        subscriber may exist (`known`: see `add`)."""
-        return self._listeners is None or await self._listeners.may_exist(session, known)
+        subscriber may exist (`counter`: see `add`)."""
+        return self._listeners is None or await self._listeners.may_exist(session, counter)
 
     async def audience_arriving(self) -> None:
         """Before a webhook endpoint or an email subscriber is written (see

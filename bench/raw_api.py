@@ -127,7 +127,7 @@ _numbers = itertools.count(1_000_000_000)
 
 async def newest_message() -> dict[str, Any]:
     """The newest `incident.declared` message: none while nobody listens (bench/api.py
-    subscribes someone before the cases that write like the service with a listener)."""
+    creates a webhook endpoint before the cases that write like the service with one)."""
     return await db.outbox.find_one({"type": "incident.declared"}, sort=[("at", -1)]) or {}
 
 

@@ -111,6 +111,7 @@ class ComponentStatuses:
         # The status events and outbox messages of every component, in one command
         # after the loop (store/inserts.py).
         inserts = Inserts()
+        messages = []
         for service_id in sorted(set(service_ids)):
             doc = await self._db.services.find_one({"_id": service_id}, session=session)
             if doc is None:
@@ -143,11 +144,12 @@ class ComponentStatuses:
                 event = status_event(updated, STATUS_CHANGED, actor, previous=stored.status.value)
                 inserts.add(self._db.service_events, [event])
                 changed.append(updated)
-                messages = [notifications.for_component(updated, stored)]
-                await self._outbox.add(inserts, messages, session)
+                messages.append(notifications.for_component(updated, stored))
             await self._db.services.update_one(
                 {"_id": service_id}, {"$set": fields}, session=session
             )
+        # One look at whether anyone may hear of them, however many components changed.
+        await self._outbox.add(inserts, messages, session)
         await self._db.insert_together(inserts, session)
         return changed
 

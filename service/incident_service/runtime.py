@@ -282,6 +282,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.worker.stop()
         await self.dispatcher.close()
+        await self.resources.webhooks.batches.close()
         await self.webhook_client.close()
         await self.change_stream.stop()
         await self.broker.stop()

@@ -3,11 +3,12 @@ delivery jobs that take over from there, on whichever replica claims them.
 
 Most messages are sent by their fan-out job itself (`first_attempts`), to
 every endpoint that answered well so far, before the deliveries are written:
-one write per message instead of a job and three writes per delivery, which
-is what keeps delivery from slowing the GraphQL path on the embedded
-database. An endpoint that fails, or does not answer within the fan-out's
-budget, is sent to through delivery jobs of its own for a while, so it
-cannot hold up the others (per-endpoint concurrency, retries with backoff).
+the deliveries that succeeded go into a batch shared with other fan-outs
+(store/delivery_batches.py) instead of a job and three writes each, which is
+what keeps delivery from slowing the GraphQL path on the embedded database.
+An endpoint that fails, or does not answer within the fan-out's budget, is
+sent to through delivery jobs of its own for a while, so it cannot hold up
+the others (per-endpoint concurrency, retries with backoff).
 
 A delivery job sends the message (signed per Standard Webhooks, or as a
 Slack message), then records the attempt and the job's next due time,

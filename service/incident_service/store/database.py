@@ -194,6 +194,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
     ],
+    # Deliveries settled by their first attempt, many to a document
+    # (store/delivery_batches.py).
+    "webhook_delivery_batches": [
+        IndexModel([("endpointIds", ASCENDING), ("newest", DESCENDING)], name="endpoint_newest"),
+        IndexModel([("messageIds", ASCENDING)], name="messages"),
+        IndexModel([("newest", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="expiry"),
+    ],
     # Email subscribers of the status page (store/subscribers.py).
     "subscribers": [
         IndexModel([("emailKey", ASCENDING)], unique=True, name="email_unique"),
@@ -328,6 +335,10 @@ class Database:
     @property
     def webhook_deliveries(self) -> AsyncCollection[Doc]:
         return self.db["webhook_deliveries"]
+
+    @property
+    def webhook_delivery_batches(self) -> AsyncCollection[Doc]:
+        return self.db["webhook_delivery_batches"]
 
     @property
     def subscribers(self) -> AsyncCollection[Doc]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -39,6 +39,12 @@ LEASE = "lease"
 CACHED_MESSAGES = 1024
 
 
+class SettledLog(Protocol):
+    async def add(self, records: list[Doc]) -> None:
+        """Write records that need no job (store/delivery_batches.py)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Recipients:
     """What one message means for one audience: the records to write into `collection`
@@ -47,6 +53,10 @@ class Recipients:
     collection: str
     records: list[Doc]
     jobs: list[Doc]
+    #: Records settled already by the fan-out's first attempts, written to `log`
+    #: instead of `collection`, before the fan-out settles its job.
+    settled: list[Doc] = field(default_factory=list)
+    log: SettledLog | None = None
 
 
 class Audience(Protocol):
@@ -240,8 +250,9 @@ class Outbox:
         self, job: Job, now: datetime, sent: Mapping[str, FirstAttempt] | None = None
     ) -> list[Candidate]:
         """The fan-out job's handler (after the first attempts in `sent`, see
-        jobs/fanout.py): writes the deliveries and their jobs, then settles the job,
-        guarded by its lease; returns the jobs due now.
+        jobs/fanout.py): writes the deliveries (those settled already into their
+        audience's log) and their jobs, then settles the job, guarded by its lease;
+        returns the jobs due now.
 
         No transaction: every record and job has an id made from the message's, so a
         fan-out that runs again (its replica died before settling) skips what it
@@ -260,6 +271,8 @@ class Outbox:
                     found.append(recipients)
         for recipients in found:
             await self._db.insert_new(recipients.collection, recipients.records)
+            if recipients.log is not None:
+                await recipients.log.add(recipients.settled)
         jobs = {j["_id"]: j for recipients in found for j in recipients.jobs}
         if job.attempts > 1:
             # A run before this one may have written deliveries and died before their

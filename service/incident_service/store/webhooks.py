@@ -1,9 +1,11 @@
 """Webhook endpoints and their delivery log.
 
-An endpoint is an audience of the outbox: fanning a message out writes one
-delivery per endpoint that wants it, with a job of its own (grouped by
-endpoint, so the worker runs few of one endpoint's deliveries at a time).
-The dispatcher (jobs/webhooks.py) does the HTTP request outside any
+An endpoint is an audience of the outbox: fanning a message out records one
+delivery per endpoint that wants it. One that succeeded at the fan-out's
+first attempt goes into a batch shared with other fan-outs'
+(store/delivery_batches.py); any other is a document of its own with a job
+(grouped by endpoint, so the worker runs few of one endpoint's deliveries at
+a time). The dispatcher (jobs/webhooks.py) does the HTTP request outside any
 transaction and writes what happened with `record_attempt`, guarded by the
 delivery's attempt count and the job's lease.
 """
@@ -38,6 +40,7 @@ from incident_service.domain.webhooks import (
 )
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.delivery_batches import DeliveryBatches, newest_first_key
 from incident_service.store.jobs import Job, JobStore, LeaseLost, new_job
 from incident_service.store.outbox import (
     Outbox,
@@ -164,10 +167,18 @@ def job_id(delivery_id: str) -> str:
 class WebhookStore:
     """Endpoints (ADMIN-managed) and the deliveries of outbox messages to them."""
 
-    def __init__(self, database: Database, jobs: JobStore, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        database: Database,
+        jobs: JobStore,
+        outbox: Outbox,
+        batches: DeliveryBatches | None = None,
+    ) -> None:
         self._db = database
         self._jobs = jobs
         self._outbox = outbox
+        # Deliveries that succeeded at the fan-out's first attempt, many to a document.
+        self.batches = batches or DeliveryBatches(database)
         outbox.add_audience(self)
         # The dispatcher's reads of endpoints: one per endpoint per second, not one per
         # delivery (None: the endpoint does not exist).
@@ -293,12 +304,19 @@ class WebhookStore:
             deliveries.append(_new_delivery(message_id, message, endpoint.id, first))
         if not deliveries:
             return None
+        succeeded = DeliveryStatus.SUCCEEDED.value
         jobs = [
             new_job(job_id(d["_id"]), KIND, d["_id"], d["nextAttemptAt"], d["endpointId"])
             for d in deliveries
             if d["status"] == DeliveryStatus.PENDING.value
         ]
-        return Recipients("webhook_deliveries", deliveries, jobs)
+        return Recipients(
+            "webhook_deliveries",
+            [d for d in deliveries if d["status"] != succeeded],
+            jobs,
+            settled=[d for d in deliveries if d["status"] == succeeded],
+            log=self.batches,
+        )
 
     async def pending_jobs(self, message_id: str, now: datetime) -> list[Doc]:
         """Jobs for this message's deliveries still pending, as stored."""
@@ -338,6 +356,8 @@ class WebhookStore:
 
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self._db.webhook_deliveries.find_one({"_id": delivery_id})
+        if doc is None and "." in delivery_id:
+            doc = await self.batches.find(*record_parts(delivery_id))
         return delivery_from_doc(doc) if doc else None
 
     async def deliveries(
@@ -358,11 +378,37 @@ class WebhookStore:
             .limit(first + 1)
             .to_list()
         )
+        if not statuses or DeliveryStatus.SUCCEEDED in statuses:
+            before = None
+            if after:
+                at, last = decode_cursor(ORDER, after)
+                before = (at, last)
+            docs += await self._batched(endpoint_id, before, first + 1)
+            docs.sort(key=newest_first_key, reverse=True)
+            del docs[first + 1 :]
         page = [(delivery_from_doc(d), encode_cursor(ORDER, d)) for d in docs[:first]]
         return page, len(docs) > first
 
+    async def _batched(
+        self, endpoint_id: str, before: tuple[datetime, str] | None, enough: int
+    ) -> list[Doc]:
+        """Up to `enough` of the endpoint's batched deliveries, newest first, strictly
+        before `before`, leaving out those superseded by a document of their own
+        (whatever its status: a redelivered one is PENDING, not SUCCEEDED)."""
+        want = enough
+        while True:
+            found = await self.batches.newest_first(endpoint_id, before, want)
+            ids = [d["_id"] for d in found]
+            own = self._db.webhook_deliveries.find({"_id": {"$in": ids}}, {"_id": 1})
+            superseded = {d["_id"] async for d in own} if ids else set()
+            kept = [d for d in found if d["_id"] not in superseded]
+            if len(kept) >= enough or len(found) < want:
+                return kept[:enough]
+            want = len(found) + enough - len(kept)
+
     async def redeliver(self, delivery: Delivery, now: datetime) -> Delivery:
-        """Send a delivery again now, with the same `webhook-id`."""
+        """Send a delivery again now, with the same `webhook-id`. A batched delivery gets
+        a document of its own, which supersedes its entry in the batch."""
 
         async def txn(session: AsyncClientSession) -> None:
             await self._db.webhook_deliveries.update_one(
@@ -373,8 +419,16 @@ class WebhookStore:
                         "nextAttemptAt": now,
                         "attempts": 0,
                         "error": None,
-                    }
+                    },
+                    "$setOnInsert": {
+                        "endpointId": delivery.endpoint_id,
+                        "messageId": delivery.message_id,
+                        "type": delivery.type,
+                        "createdAt": delivery.created_at,
+                        "history": [_attempt_to_doc(a) for a in delivery.history],
+                    },
                 },
+                upsert=True,
                 session=session,
             )
             if not await self._jobs.reschedule(job_id(delivery.id), now, session):

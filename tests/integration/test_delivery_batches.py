@@ -21,7 +21,7 @@ from incident_service.domain.webhooks import (
     Verdict,
 )
 from incident_service.store.database import Database
-from incident_service.store.delivery_batches import DeliveryBatches
+from incident_service.store.delivery_batches import DeliveryBatches, WriterStopped
 from incident_service.store.jobs import JobStore
 from incident_service.store.outbox import KIND, Outbox, fan_out_job, record_id
 from incident_service.store.webhooks import WebhookStore
@@ -37,7 +37,7 @@ async def _store(mongo_uri: str) -> AsyncIterator[tuple[Database, WebhookStore, 
         yield db, WebhookStore(db, jobs, outbox, DeliveryBatches(db, seconds=0.2)), outbox
 
 
-def settled(message: str, endpoint: str, minute: int) -> dict[str, object]:
+def settled(message: str, endpoint: str, minute: float) -> dict[str, object]:
     """A delivery as the fan-out writes one its first attempt settled."""
     at = T0 + timedelta(minutes=minute)
     return {
@@ -52,7 +52,7 @@ def settled(message: str, endpoint: str, minute: int) -> dict[str, object]:
     }
 
 
-def own(message: str, endpoint: str, minute: int, status: str) -> dict[str, object]:
+def own(message: str, endpoint: str, minute: float, status: str) -> dict[str, object]:
     """A delivery with a document of its own (pending, failed)."""
     return {**settled(message, endpoint, minute), "status": status, "attempts": 0, "history": []}
 
@@ -64,7 +64,8 @@ def test_deliveries_handed_in_together_share_one_document(mongo_uri: str) -> Non
             counted: list[int] = []
 
             async def fan_out(n: int) -> None:
-                await store.batches.add([settled(f"msg_{n}", A, n), settled(f"msg_{n}", B, n)])
+                at = n / 60  # seconds apart
+                await store.batches.add([settled(f"msg_{n}", A, at), settled(f"msg_{n}", B, at)])
                 # Written by the time `add` returns.
                 counted.append(await batches.count_documents({"messageIds": f"msg_{n}"}))
 
@@ -150,3 +151,44 @@ def test_a_fan_out_whose_batch_cannot_be_written_keeps_its_job(mongo_uri: str) -
             return fan_outs, await db.webhook_delivery_batches.count_documents({})
 
     assert asyncio.run(scenario()) == (1, 0)
+
+
+def test_a_batched_delivery_is_found_by_its_id_only_where_it_is(mongo_uri: str) -> None:
+    """A batch may hold a message (to one endpoint) and an endpoint (for another
+    message) without holding that message to that endpoint."""
+
+    async def scenario() -> tuple[str | None, str | None, str | None]:
+        async with _store(mongo_uri) as (_, store, _outbox):
+            await store.batches.add([settled("m1", B, 1), settled("m2", A, 1)])
+            await store.batches.add([settled("m1", A, 2)])
+            found = await store.delivery(record_id("m1", A))
+            other = await store.delivery(record_id("m2", A))
+            missing = await store.delivery(record_id("m2", B))
+            return (
+                found and found.message_id,
+                other and other.message_id,
+                missing and missing.message_id,
+            )
+
+    assert asyncio.run(scenario()) == ("m1", "m2", None)
+
+
+def test_a_fan_out_waiting_when_the_writer_stops_fails_instead_of_hanging(
+    mongo_uri: str,
+) -> None:
+    """Its job then runs again (here or on another replica), as after any failure."""
+
+    async def scenario() -> BaseException | None:
+        async with _store(mongo_uri) as (db, _, _outbox):
+            batches = DeliveryBatches(db, seconds=5)
+            waiting = asyncio.create_task(batches.add([settled("m1", A, 1)]))
+            await asyncio.sleep(0.1)
+            assert batches._writer is not None
+            batches._writer.cancel()
+            try:
+                await asyncio.wait_for(waiting, 5)
+            except WriterStopped as exc:
+                return exc
+            return None
+
+    assert isinstance(asyncio.run(scenario()), WriterStopped)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bson import ObjectId
+from pymongo.errors import PyMongoError
 
 from incident_service.domain.webhooks import DeliveryStatus
 from incident_service.store.codec import Doc
@@ -33,9 +34,20 @@ from incident_service.store.database import Database
 #: How long the first settled delivery waits for others to share its document.
 #: Only the fan-out's job waits: the message was sent already.
 BATCH_SECONDS = 0.1
+#: Written at once, without waiting the rest of BATCH_SECONDS, when this many
+#: fan-outs wait: each holds one of the worker's slots meanwhile.
+FLUSH_AT = 8
 #: At most this many deliveries in one document (about 300 bytes each, far below the
 #: 16 MB a document may hold).
 BATCH_LIMIT = 10_000
+#: At most this far apart in time (`createdAt`) are the deliveries of one document,
+#: so a page of the log reads only the batches near its cursor (`newest_first`).
+SPAN = timedelta(minutes=1)
+COLLECTION = "webhook_delivery_batches"
+
+
+class WriterStopped(Exception):
+    """The process is stopping: these deliveries were not written."""
 
 
 def entry(delivery: Doc) -> Doc:
@@ -81,6 +93,23 @@ def batch_doc(entries: list[Doc]) -> Doc:
     }
 
 
+def batch_docs(entries: list[Doc]) -> list[Doc]:
+    """The documents that hold `entries`: at most BATCH_LIMIT each, spanning at most
+    SPAN (a fan-out that ran late, after its replica died, hands in old ones)."""
+    chunks: list[list[Doc]] = []
+    for e in sorted(entries, key=lambda e: e["createdAt"]):
+        chunk = chunks[-1] if chunks else None
+        if (
+            chunk is None
+            or len(chunk) >= BATCH_LIMIT
+            or e["createdAt"] - chunk[0]["createdAt"] > SPAN
+        ):
+            chunks.append([e])
+        else:
+            chunk.append(e)
+    return [batch_doc(chunk) for chunk in chunks]
+
+
 def newest_first_key(doc: Doc) -> tuple[datetime, str]:
     """The delivery log's order (newest first when reversed), on delivery documents."""
     return doc["createdAt"], doc["_id"]
@@ -89,11 +118,16 @@ def newest_first_key(doc: Doc) -> tuple[datetime, str]:
 class DeliveryBatches:
     """The `webhook_delivery_batches` collection, and this process's writer of it."""
 
-    def __init__(self, database: Database, seconds: float = BATCH_SECONDS) -> None:
+    def __init__(
+        self, database: Database, seconds: float = BATCH_SECONDS, flush_at: int = FLUSH_AT
+    ) -> None:
+        self._db = database
         self._batches = database.webhook_delivery_batches
         self._seconds = seconds
+        self._flush_at = flush_at
         self._pending: list[Doc] = []
         self._waiting: list[asyncio.Future[None]] = []
+        self._enough = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     async def add(self, deliveries: list[Doc]) -> None:
@@ -103,8 +137,12 @@ class DeliveryBatches:
         if not deliveries:
             return
         done = asyncio.get_running_loop().create_future()
+        # Its failure is the fan-out's to raise; one that stopped waiting never reads it.
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._pending.extend(entry(d) for d in deliveries)
         self._waiting.append(done)
+        if len(self._waiting) >= self._flush_at:
+            self._enough.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_all(), name="delivery-batches")
         # A fan-out cancelled while it waits leaves its deliveries to be written anyway.
@@ -113,27 +151,40 @@ class DeliveryBatches:
     async def _write_all(self) -> None:
         try:
             while self._pending:
-                await asyncio.sleep(self._seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._enough.wait(), self._seconds)
+                self._enough.clear()
                 entries, self._pending = self._pending, []
                 waiting, self._waiting = self._waiting, []
-                docs = [
-                    batch_doc(entries[i : i + BATCH_LIMIT])
-                    for i in range(0, len(entries), BATCH_LIMIT)
-                ]
                 try:
-                    await self._batches.insert_many(docs)
+                    await self._insert(batch_docs(entries))
                 except Exception as exc:
                     _settle(waiting, exc)
+                except BaseException:
+                    _settle(waiting, WriterStopped())
+                    raise
                 else:
                     _settle(waiting, None)
         finally:
             self._writer = None
+            # Stopped (cancelled) with deliveries handed in: their fan-outs fail and run
+            # again, here or on another replica.
+            _settle(self._waiting, WriterStopped())
+            self._pending, self._waiting = [], []
+
+    async def _insert(self, docs: list[Doc]) -> None:
+        try:
+            await self._db.insert_new(COLLECTION, docs)
+        except PyMongoError:
+            # Once more, the same documents (a lost answer, a failover): those the
+            # database took already are skipped. Else every waiting fan-out sends again.
+            await self._db.insert_new(COLLECTION, docs)
 
     async def close(self) -> None:
         """Write what was handed in (on the way out)."""
         if self._writer is not None:
             with contextlib.suppress(Exception):
-                await self._writer
+                await asyncio.shield(self._writer)
 
     async def newest_first(
         self, endpoint_id: str, before: tuple[datetime, str] | None, enough: int
@@ -146,6 +197,8 @@ class DeliveryBatches:
         next batch's (a fan-out that ran late), never newer than its `newest`."""
         query: Doc = {"endpointIds": endpoint_id}
         if before is not None:
+            # The index range: a batch newer than this holds nothing before `before`.
+            query["newest"] = {"$lte": before[0] + SPAN}
             query["oldest"] = {"$lte": before[0]}
         found: list[Doc] = []
         # A fan-out that ran twice may have batched a delivery twice: it is listed once.
@@ -170,20 +223,14 @@ class DeliveryBatches:
 
     async def find(self, message_id: str, endpoint_id: str) -> Doc | None:
         """The batched delivery of this message to this endpoint, as a delivery document."""
+        wanted = {"messageId": message_id, "endpointId": endpoint_id}
         batch = await self._batches.find_one(
-            {"messageIds": message_id, "endpointIds": endpoint_id},
-            {"entries": {"$elemMatch": {"messageId": message_id, "endpointId": endpoint_id}}},
+            {"messageIds": message_id, "entries": {"$elemMatch": wanted}},
+            {"entries": {"$elemMatch": wanted}},
         )
         if batch is None or not batch.get("entries"):
             return None
         return delivery_doc(batch["entries"][0])
-
-    async def message_ids(self) -> set[str]:
-        """Every message with a batched delivery (for tests and tools)."""
-        ids: set[str] = set()
-        async for batch in self._batches.find({}, {"messageIds": 1}):
-            ids.update(batch["messageIds"])
-        return ids
 
 
 def _settle(waiting: Iterable[asyncio.Future[None]], exc: Exception | None) -> None:

@@ -4,7 +4,8 @@
 and its fan-out job commit with the change or not at all. The fan-out job
 (one per message, handled by `fan_out` on whichever replica claims it)
 asks every audience (webhook endpoints, email subscribers) for the
-deliveries the message calls for and writes them, each with its own job,
+deliveries the message calls for and writes them, each still to send with a
+job of its own (those its first attempts settled into the audience's log),
 then settles the fan-out job guarded by its lease. Each delivery's id is made
 from the message's, so a fan-out that runs twice writes each delivery once.
 """

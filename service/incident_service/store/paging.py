@@ -52,6 +52,18 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
         raise validation("after", "after is not a cursor from this list and order") from None
 
 
+def decode_keys(order: Order, cursor: str, types: tuple[type, ...]) -> list[Any]:
+    """`decode_cursor`, for a caller that compares the values itself instead of the
+    database: each value of its type in `types`, every datetime with its time zone."""
+    values = decode_cursor(order, cursor)
+    for value, kind in zip(values, types, strict=True):
+        if not isinstance(value, kind) or (
+            isinstance(value, datetime) and value.utcoffset() is None
+        ):
+            raise validation("after", "after is not a cursor from this list and order")
+    return values
+
+
 def after_filter(order: Order, values: list[Any]) -> Doc:
     """Rows strictly after `values` in `order`: (a > x) or (a = x and b > y) ..."""
     branches: list[Doc] = []

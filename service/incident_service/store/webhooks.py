@@ -49,7 +49,13 @@ from incident_service.store.outbox import (
     record_parts,
     records_of,
 )
-from incident_service.store.paging import Order, after_filter, decode_cursor, encode_cursor
+from incident_service.store.paging import (
+    Order,
+    after_filter,
+    decode_cursor,
+    decode_keys,
+    encode_cursor,
+)
 
 KIND = "webhook"
 ORDER = Order("NEWEST_FIRST", (("createdAt", -1), ("_id", -1)))
@@ -381,7 +387,7 @@ class WebhookStore:
         if not statuses or DeliveryStatus.SUCCEEDED in statuses:
             before = None
             if after:
-                at, last = decode_cursor(ORDER, after)
+                at, last = decode_keys(ORDER, after, (datetime, str))
                 before = (at, last)
             docs += await self._batched(endpoint_id, before, first + 1)
             docs.sort(key=newest_first_key, reverse=True)
@@ -425,6 +431,7 @@ class WebhookStore:
                         "messageId": delivery.message_id,
                         "type": delivery.type,
                         "createdAt": delivery.created_at,
+                        "deliveredAt": delivery.delivered_at,
                         "history": [_attempt_to_doc(a) for a in delivery.history],
                     },
                 },

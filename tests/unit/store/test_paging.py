@@ -16,6 +16,7 @@ from incident_service.store.paging import (
     Order,
     after_filter,
     decode_cursor,
+    decode_keys,
     encode_cursor,
 )
 
@@ -82,3 +83,20 @@ def test_after_filter_mixed_directions() -> None:
         {"priority": "P2", "declaredAt": {"$lt": WHEN}},
         {"priority": "P2", "declaredAt": WHEN, "_id": {"$lt": "id"}},
     ]
+
+
+def test_keys_compared_in_python_must_be_of_their_type() -> None:
+    """A cursor the delivery log compares itself: a date without a time zone, or a
+    value of another type, is refused as not a cursor, not compared."""
+    order = Order("NEWEST_FIRST", (("createdAt", -1), ("_id", -1)))
+    good = encode_cursor(order, {"createdAt": WHEN, "_id": "m.e"})
+    assert decode_keys(order, good, (datetime, str)) == [WHEN, "m.e"]
+    for doc in (
+        {"createdAt": WHEN.replace(tzinfo=None), "_id": "m.e"},
+        {"createdAt": WHEN, "_id": 5},
+        {"createdAt": "yesterday", "_id": "m.e"},
+    ):
+        with pytest.raises(DomainError) as refused:
+            decode_keys(order, encode_cursor(order, doc), (datetime, str))
+        assert refused.value.code is UserErrorCode.VALIDATION
+        assert refused.value.field == ("input", "after")

@@ -644,7 +644,7 @@ def main() -> int:
         "--round-changes", type=int, default=150, help="changes of a round at saturation"
     )
     parser.add_argument(
-        "--rounds", type=int, default=2, help="times the four rounds (with, without x 2) run"
+        "--rounds", type=int, default=4, help="times the four rounds (with, without x 2) run"
     )
     parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -40,6 +40,7 @@ from incident_service.store.apikeys import ApiKeyStore
 from incident_service.store.codec import Doc
 from incident_service.store.components import ComponentStatuses
 from incident_service.store.database import Database
+from incident_service.store.delivery_batches import DeliveryBatches
 from incident_service.store.incidents import SLA_KIND as SLA_JOB
 from incident_service.store.incidents import IncidentStore
 from incident_service.store.integrations import IntegrationStore
@@ -120,7 +121,10 @@ class Runtime:
         api_keys = ApiKeyStore(db)
         actor_names = ActorNames(db)
         integrations = IntegrationStore(db)
-        webhooks = WebhookStore(db, jobs, outbox)
+        # A fan-out waiting for its batch holds a worker slot: the batch goes out once
+        # half of them wait.
+        batches = DeliveryBatches(db, flush_at=max(1, s.jobs_concurrency // 2))
+        webhooks = WebhookStore(db, jobs, outbox, batches)
         subscribers = SubscriberStore(
             db,
             jobs,

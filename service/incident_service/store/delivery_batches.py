@@ -30,12 +30,14 @@ from pymongo.errors import PyMongoError
 from incident_service.domain.webhooks import DeliveryStatus
 from incident_service.store.codec import Doc
 from incident_service.store.database import Database
+from incident_service.store.outbox import record_id
 
 #: How long the first settled delivery waits for others to share its document.
 #: Only the fan-out's job waits: the message was sent already.
 BATCH_SECONDS = 0.1
 #: Written at once, without waiting the rest of BATCH_SECONDS, when this many
-#: fan-outs wait: each holds one of the worker's slots meanwhile.
+#: fan-outs wait: each holds one of the worker's slots meanwhile (the runtime passes
+#: half of JOBS_CONCURRENCY).
 FLUSH_AT = 8
 #: At most this many deliveries in one document (about 300 bytes each, far below the
 #: 16 MB a document may hold).
@@ -67,7 +69,7 @@ def delivery_doc(e: Doc) -> Doc:
     """A batch entry as the delivery document it stands for."""
     attempt = e["attempt"]
     return {
-        "_id": f"{e['messageId']}.{e['endpointId']}",
+        "_id": record_id(e["messageId"], e["endpointId"]),
         "endpointId": e["endpointId"],
         "messageId": e["messageId"],
         "type": e["type"],

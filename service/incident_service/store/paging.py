@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from incident_service.domain.errors import validation
+from incident_service.domain.errors import DomainError, validation
 from incident_service.store.codec import Doc
 
 
@@ -49,7 +49,7 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
         binascii.Error,
         UnicodeDecodeError,
     ):
-        raise validation("after", "after is not a cursor from this list and order") from None
+        raise _not_a_cursor() from None
 
 
 def decode_keys(order: Order, cursor: str, types: tuple[type, ...]) -> list[Any]:
@@ -60,8 +60,12 @@ def decode_keys(order: Order, cursor: str, types: tuple[type, ...]) -> list[Any]
         if not isinstance(value, kind) or (
             isinstance(value, datetime) and value.utcoffset() is None
         ):
-            raise validation("after", "after is not a cursor from this list and order")
+            raise _not_a_cursor()
     return values
+
+
+def _not_a_cursor() -> DomainError:
+    return validation("after", "after is not a cursor from this list and order")
 
 
 def after_filter(order: Order, values: list[Any]) -> Doc:

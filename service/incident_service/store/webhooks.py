@@ -388,7 +388,7 @@ class WebhookStore:
             before = None
             if after:
                 at, last = decode_keys(ORDER, after, (datetime, str))
-                before = (at, last)
+                before = at, last
             docs += await self._batched(endpoint_id, before, first + 1)
             docs.sort(key=newest_first_key, reverse=True)
             del docs[first + 1 :]
